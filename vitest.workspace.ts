@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { defineWorkspace } from 'vitest/config';
+
+// The one place that lists the test projects. vitest is pinned to 3.2 because 4+ no longer reads workspace files.
+// Tests import every @idemkit package from source, so one run never mixes src and dist copies of a class.
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const alias = [
+  { find: /^@idemkit\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
+  { find: /^@idemkit\/core$/, replacement: src('./packages/core/src/index.ts') },
+  { find: /^@idemkit\/redis$/, replacement: src('./packages/redis/src/index.ts') },
+  { find: /^@idemkit\/dynamodb$/, replacement: src('./packages/dynamodb/src/index.ts') },
+  { find: /^@idemkit\/postgres$/, replacement: src('./packages/postgres/src/index.ts') },
+  { find: /^@idemkit\/eventbridge$/, replacement: src('./packages/eventbridge/src/index.ts') },
+];
+
+const project = (name: string, root: string, extra: Record<string, unknown> = {}) => ({
+  resolve: { alias },
+  test: {
+    name,
+    root,
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    ...extra,
+  },
+});
+
+export default defineWorkspace([
+  project('core', './packages/core'),
+  project('redis', './packages/redis'),
+  project('postgres', './packages/postgres'),
+  project('dynamodb', './packages/dynamodb'),
+  project('eventbridge', './packages/eventbridge'),
+]);
