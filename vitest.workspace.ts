@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineWorkspace } from 'vitest/config';
 
@@ -13,17 +14,23 @@ const alias = [
   { find: /^@idemkit\/eventbridge$/, replacement: src('./packages/eventbridge/src/index.ts') },
 ];
 
-const project = (name: string, root: string, extra: Record<string, unknown> = {}) => ({
-  resolve: { alias },
-  test: {
-    name,
-    root,
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 120_000,
-    ...extra,
-  },
-});
+// A package that needs a server started for its tests (a Redis Cluster, DynamoDB Local)
+// does it in test/global-setup.ts; it is picked up here so the project list stays in one place.
+const project = (name: string, root: string, extra: Record<string, unknown> = {}) => {
+  const globalSetup = src(`${root}/test/global-setup.ts`);
+  return {
+    resolve: { alias },
+    test: {
+      name,
+      root,
+      include: ['test/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 120_000,
+      ...(existsSync(globalSetup) ? { globalSetup } : {}),
+      ...extra,
+    },
+  };
+};
 
 export default defineWorkspace([
   project('core', './packages/core'),
