@@ -1,5 +1,36 @@
+/**
+ * idemkit core: the idempotency engine, key strategies, the store contract and the
+ * embedded in-memory store. Database adapters live in `@idemkit/redis`,
+ * `@idemkit/dynamodb` and `@idemkit/postgres`; the Lambda wrapper in `@idemkit/eventbridge`.
+ * @packageDocumentation
+ */
 export * from './errors.js';
 export { systemClock, type Clock } from './clock.js';
+
 export type * from './store/types.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
-export { assertValidClaim } from './store/validate.js';
+export { assertValidClaim, assertPositiveMs } from './store/validate.js';
+export { canTakeOver, isLive, newClaimRecord } from './store/claim-rules.js';
+
+export * from './strategies/index.js';
+
+export {
+  IdempotencyEngine,
+  BatchItemSkippedError,
+  type BatchItem,
+  type BatchItemOutcome,
+  type BatchOptions,
+  type ClaimedHandler,
+  type RunOptions,
+} from './engine/engine.js';
+export { idempotent, type IdempotentFunction, type IdempotentOptions } from './engine/idempotent.js';
+export type {
+  DuplicateInfo,
+  EngineOptions,
+  IdempotencyOutcome,
+  OutcomeKind,
+  PayloadMismatchPolicy,
+} from './engine/options.js';
+export type { OversizePolicy } from './engine/result-codec.js';
+export { currentClaim, type ActiveClaim } from './engine/claim-context.js';
+export { jsonLogger, silentLogger, type IdempotencyLogger, type LogFields } from './engine/logger.js';

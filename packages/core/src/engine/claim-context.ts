@@ -1,0 +1,29 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The claim a handler runs under: use `fencingToken` to guard its own downstream writes. */
+export interface ActiveClaim {
+  /** The full, namespaced key. */
+  key: string;
+  /** Strictly increasing per key; a write carrying an older token than the stored one is stale. */
+  fencingToken: number;
+}
+
+const storage = new AsyncLocalStorage<ActiveClaim>();
+
+/**
+ * The claim the calling handler runs under, or undefined outside an idempotent call
+ * (and when a store outage let the call through with `failOpen`).
+ * @example
+ * ```ts
+ * const claim = currentClaim();
+ * await db.query('UPDATE t SET v = $1, token = $2 WHERE id = $3 AND token < $2', [v, claim!.fencingToken, id]);
+ * ```
+ */
+export function currentClaim(): ActiveClaim | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `claim` visible to {@link currentClaim}. */
+export function runWithClaim<T>(claim: ActiveClaim | undefined, fn: () => T): T {
+  return claim === undefined ? storage.exit(fn) : storage.run(claim, fn);
+}
