@@ -1,0 +1,6 @@
+/**
+ * The idemkit store on Redis (ioredis, standalone or Cluster): atomic, fenced claims in one round trip.
+ * @packageDocumentation
+ */
+export { RedisStore } from './redis-store.js';
+export type { RedisClient, RedisStoreOptions } from './types.js';
