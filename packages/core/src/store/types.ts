@@ -84,7 +84,8 @@ export interface IdempotencyStore {
 
   /**
    * Claims a batch, in as few round trips as the server allows. Outcomes are in request order;
-   * a key repeated in one batch is acquired by its first occurrence only.
+   * a key repeated in one batch is acquired at most once, by the first occurrence the claim
+   * rules admit; its other occurrences see that claim.
    */
   claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]>;
 

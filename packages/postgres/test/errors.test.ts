@@ -1,0 +1,71 @@
+import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IdempotencyStoreError } from '@idemkit/core';
+import { PostgresStore } from '../src/index.js';
+import { rejection, schema, testPool } from './helpers.js';
+
+const pool = testPool({ max: 2 });
+afterAll(() => pool.end());
+
+const request = (key: string) => ({ key, leaseMs: 10_000, retentionMs: 60_000 });
+
+/** A local port nothing listens on: bound, then closed. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('PostgresStore errors', () => {
+  it('connection refused becomes a retryable IdempotencyStoreError with the cause', async () => {
+    const dead = testPool({ host: '127.0.0.1', port: await deadPort(), connectionString: undefined, max: 1 });
+    try {
+      const store = new PostgresStore({ client: dead, schema });
+      const error = await rejection(store.claim(request(`dead:${randomUUID()}`)));
+      expect(error).toBeInstanceOf(IdempotencyStoreError);
+      expect(error).toMatchObject({ store: 'postgres', code: 'STORE_ERROR', retryable: true });
+      expect((error as Error).message).toMatch(/\[idemkit\] \[postgres\] cannot reach PostgreSQL during claim/);
+      expect((error as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED');
+    } finally {
+      await dead.end();
+    }
+  });
+
+  it('a statement timeout becomes a retryable IdempotencyStoreError with the cause', async () => {
+    const key = `timeout:${randomUUID()}`;
+    const holder = await pool.connect();
+    const impatient = testPool({ max: 1, statement_timeout: 1 });
+    try {
+      // Another connection holds the key's claim in an open transaction, so the claim below must wait.
+      await holder.query('BEGIN');
+      expect((await PostgresStore.inTransaction(holder, { schema }).claim(request(key))).acquired).toBe(true);
+      const error = await rejection(new PostgresStore({ client: impatient, schema }).claim(request(key)));
+      expect(error).toBeInstanceOf(IdempotencyStoreError);
+      expect(error).toMatchObject({ retryable: true });
+      expect((error as Error).message).toMatch(/timed out.*during claim.*57014/);
+      expect((error as { cause?: { code?: string } }).cause?.code).toBe('57014');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await impatient.end();
+    }
+  });
+
+  it('a data error (a NUL byte in a key) is not retryable', async () => {
+    const error = await rejection(new PostgresStore({ client: pool, schema }).claim(request('nul:\u0000')));
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({ retryable: false });
+    expect((error as { cause?: { code?: string } }).cause?.code).toMatch(/^22/);
+  });
+
+  it('invalid requests are refused before any I/O', async () => {
+    const store = new PostgresStore({ client: pool, schema });
+    await expect(store.claim({ key: '', leaseMs: 1, retentionMs: 1 })).rejects.toMatchObject({ field: 'key' });
+    await expect(store.claimMany([request('ok'), { key: 'k', leaseMs: 0, retentionMs: 1 }])).rejects.toMatchObject({
+      field: 'leaseMs',
+    });
+  });
+});
