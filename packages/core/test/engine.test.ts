@@ -478,3 +478,36 @@ describe('IdempotencyEngine.runBatch', () => {
     expect(claim).not.toHaveBeenCalled();
   });
 });
+
+describe('idempotent: a store that refuses an oversize result itself', () => {
+  // Only the store knows its exact per-record overhead (DynamoDB counts attribute names), so
+  // a result under the advertised limit can still be refused; the policy must apply then too.
+  const refusingResultsOver = (limit: number) => {
+    const store = new MemoryStore();
+    const complete = store.complete.bind(store);
+    store.complete = async (request) => {
+      if (request.result !== undefined && request.result.length > limit) {
+        throw new IdempotencyResultTooLargeError(request.key, request.result.length, limit);
+      }
+      return complete(request);
+    };
+    return store;
+  };
+
+  it("'error': completes without the result, then throws", async () => {
+    const store = refusingResultsOver(10);
+    const fn = vi.fn(async (_event: unknown) => 'a result the store refuses');
+    const once = idempotent(fn, { store, strategy: byId });
+    await expect(once(event('refused'))).rejects.toBeInstanceOf(IdempotencyResultTooLargeError);
+    expect(await store.get('idemkit:eventId:refused')).toMatchObject({ status: 'completed' });
+    expect(await once(event('refused'))).toBeUndefined();
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it("'skip': completes without the result and returns it", async () => {
+    const store = refusingResultsOver(10);
+    const once = idempotent(async (_event: unknown) => 'a result the store refuses', { store, strategy: byId, onOversizeResult: 'skip' });
+    expect(await once(event('skipped'))).toBe('a result the store refuses');
+    expect(await store.get('idemkit:eventId:skipped')).toMatchObject({ status: 'completed' });
+  });
+});

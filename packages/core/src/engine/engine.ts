@@ -3,6 +3,7 @@ import {
   IdempotencyError,
   IdempotencyInProgressError,
   IdempotencyKeyConflictError,
+  IdempotencyResultTooLargeError,
   IdempotencyStoreError,
   LeaseLostError,
 } from '../errors.js';
@@ -267,9 +268,16 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       this.report('failed', prepared.key);
       throw error;
     }
-    const encoded = encodeResult(prepared.key, result, { store: this.storeResult, maxBytes: this.maxResultBytes });
+    let encoded = encodeResult(prepared.key, result, { store: this.storeResult, maxBytes: this.maxResultBytes });
     try {
-      await this.store.complete({ key: prepared.key, fencingToken, result: encoded.text, retentionMs: this.retentionMs });
+      try {
+        await this.completeClaim(prepared.key, fencingToken, encoded.text);
+      } catch (error) {
+        // Only the store knows its exact per-record overhead; a result it refuses is oversize too.
+        if (!(error instanceof IdempotencyResultTooLargeError) || encoded.text === undefined) throw error;
+        encoded = { text: undefined, oversize: error };
+        await this.completeClaim(prepared.key, fencingToken, undefined);
+      }
     } catch (error) {
       if (error instanceof LeaseLostError) {
         this.logger.warn('idempotency: lease lost before completion; the result was not recorded', {
@@ -297,6 +305,10 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       if (this.oversize === 'error') throw encoded.oversize;
     }
     return result;
+  }
+
+  private completeClaim(key: string, fencingToken: number, result: string | undefined): Promise<void> {
+    return this.store.complete({ key, fencingToken, result, retentionMs: this.retentionMs });
   }
 
   private async answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent): Promise<TResult> {

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { DynamoDBStore, type DynamoDBStoreOptions } from '../src/index.js';
+
+/** A client for the test endpoint, with the fake credentials DynamoDB Local accepts. */
+export function localClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'idemkit', secretAccessKey: 'idemkit' },
+    ...config,
+  });
+}
+
+/** A random table name, so runs against a shared endpoint never collide. */
+export function randomTableName(label: string): string {
+  return `idemkit-${label}-${randomUUID()}`;
+}
+
+/** Creates a fresh table for a layout; `drop` deletes it and closes the admin client. */
+export async function createTestTable(
+  layout: Omit<DynamoDBStoreOptions, 'client' | 'tableName' | 'clock'> = {},
+  label = 'test',
+): Promise<{ tableName: string; drop: () => Promise<void> }> {
+  const client = localClient();
+  const tableName = randomTableName(label);
+  await new DynamoDBStore({ client, tableName, ...layout }).createTable();
+  return {
+    tableName,
+    drop: async () => {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      client.destroy();
+    },
+  };
+}
+
+/** One HTTP request as the SDK sent it: which operation, on which attempt. */
+export interface SentRequest {
+  command: string;
+}
+
+/**
+ * Records every request the client puts on the wire (after its retry loop, so retries count),
+ * and how many were in flight at most.
+ */
+export function recordRequests(client: DynamoDBClient): { sent: SentRequest[]; maxInFlight: () => number; reset: () => void } {
+  const sent: SentRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push({ command: String(context.commandName) });
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        return await next(args);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+    { step: 'deserialize', name: 'idemkitRequestRecorder', priority: 'low' },
+  );
+  return {
+    sent,
+    maxInFlight: () => maxInFlight,
+    reset: () => {
+      sent.length = 0;
+      maxInFlight = 0;
+    },
+  };
+}
