@@ -1,0 +1,70 @@
+import { ConfigError, strategyFromConfig, type DedupKeyStrategy, type StrategyConfig } from '@idemkit/core';
+import { genesysCloud, type GenesysCloudOptions } from './genesys-cloud.js';
+import { niceCxone, type NiceCxoneOptions } from './nice-cxone.js';
+
+export { genesysCloud, GENESYS_CLOUD_WINDOW_MS, type GenesysCloudDetail, type GenesysCloudOptions } from './genesys-cloud.js';
+export { niceCxone, NICE_CXONE_WINDOW_MS, NO_IDEMPOTENCY_KEY, type NiceCxoneDetail, type NiceCxoneOptions } from './nice-cxone.js';
+export type { PresetStrategy } from './named.js';
+
+/** Every preset, by the name config uses: `{ "preset": "genesysCloud" }`. */
+export const presets = { genesysCloud, niceCxone } as const;
+
+/** The name of a preset. */
+export type PresetName = keyof typeof presets;
+
+/** A preset chosen by config, with its options beside the name: `{ "preset": "niceCxone", "windowMs": 2000 }`. */
+export type PresetConfig =
+  | ({ preset: 'genesysCloud' } & GenesysCloudOptions)
+  | ({ preset: 'niceCxone' } & NiceCxoneOptions);
+
+/**
+ * Everything a wrapper's `strategy` accepts: a strategy, core's JSON config, a preset config,
+ * or either as JSON text (a bare preset name such as `genesysCloud` works too).
+ */
+export type StrategyInput<TEvent = unknown> = DedupKeyStrategy<TEvent> | StrategyConfig | PresetConfig | string;
+
+const PRESET_NAMES = Object.keys(presets) as PresetName[];
+
+/**
+ * Builds the strategy a wrapper will use, so you can preview it:
+ * `previewStrategy(resolveStrategy({ preset: 'genesysCloud' }), capturedEvents)`.
+ * Presets are resolved here; everything else goes to core's `strategyFromConfig`.
+ * @throws {@link ConfigError} naming the offending field (`preset`, `windowMs`, `of[1].path`…).
+ * @example
+ * resolveStrategy('{"preset":"genesysCloud"}').name; // 'genesysCloud'
+ * resolveStrategy({ strategy: 'eventId', path: 'detail.eventId' }).name; // 'eventId'
+ */
+export function resolveStrategy<TEvent = unknown>(input: StrategyInput<TEvent>): DedupKeyStrategy<TEvent>;
+/** Builds a strategy from input of unknown shape (parsed JSON); validated like any config. */
+export function resolveStrategy(input: unknown): DedupKeyStrategy;
+export function resolveStrategy(input: unknown): DedupKeyStrategy {
+  if (typeof input === 'string') {
+    const text = input.trim();
+    if ((PRESET_NAMES as string[]).includes(text)) return presets[text as PresetName]();
+    if (text.startsWith('{')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return strategyFromConfig(input); // core phrases the JSON error
+      }
+      return resolveStrategy(parsed);
+    }
+    return strategyFromConfig(input);
+  }
+  if (typeof input === 'object' && input !== null && Object.hasOwn(input, 'preset')) {
+    const { preset, ...options } = input as { preset: unknown };
+    return presetByName(preset)(options);
+  }
+  return strategyFromConfig(input);
+}
+
+function presetByName(name: unknown): (options: Record<string, unknown>) => DedupKeyStrategy {
+  if (typeof name === 'string' && (PRESET_NAMES as string[]).includes(name)) {
+    return presets[name as PresetName] as (options: Record<string, unknown>) => DedupKeyStrategy;
+  }
+  throw new ConfigError(
+    'preset',
+    `unknown preset ${JSON.stringify(name)}; expected one of ${PRESET_NAMES.map((p) => `"${p}"`).join(', ')}`,
+  );
+}

@@ -1,0 +1,102 @@
+import { ConfigError, type BatchItemOutcome } from '@idemkit/core';
+import type { SqsIdempotencyConfig } from '../config.js';
+import { runtimeProvider } from '../engine-provider.js';
+import { handlerNameOf } from '../namespace.js';
+import type {
+  EventBridgeEventLike,
+  LambdaContextLike,
+  SqsBatchResponseLike,
+  SqsEventLike,
+  SqsRecordLike,
+} from '../types.js';
+import { isFifoBatch, readRecord } from './read-record.js';
+
+/** What an SQS record handler gets beside the event: the record it came in, and the Lambda context. */
+export interface SqsRecordContext<TRecord extends SqsRecordLike = SqsRecordLike, TContext = LambdaContextLike> {
+  record: TRecord;
+  context: TContext;
+}
+
+/** Handles one EventBridge event taken out of an SQS record. */
+export type SqsRecordHandler<TEvent, TResult, TRecord extends SqsRecordLike, TContext> = (
+  event: TEvent,
+  meta: SqsRecordContext<TRecord, TContext>,
+) => Promise<TResult> | TResult;
+
+const BODY_MODES = ['envelope', 'detail', 'auto'] as const;
+
+/**
+ * Makes an SQS handler whose messages are EventBridge events (EventBridge → SQS → Lambda)
+ * idempotent, record by record, and reports partial batch failures. Enable
+ * `ReportBatchItemFailures` on the event source mapping.
+ *
+ * Claims every record's key in one `claimMany`, runs `handler` for new records in order, and
+ * returns `{ batchItemFailures }` with the `messageId` of each record that failed: the handler
+ * threw, its key is in progress elsewhere, or it is malformed (bad JSON, not an object, a key
+ * field missing). A malformed record never fails its neighbours. Duplicates (of earlier
+ * batches, or repeats inside this one) succeed without running `handler`. For FIFO queues
+ * (`fifo`, detected from the queue ARN by default) the batch stops at the first failure and
+ * every later record is reported too, unrun, as AWS requires.
+ * @example
+ * ```ts
+ * import { makeIdempotentSqs } from '@idemkit/eventbridge';
+ *
+ * export const handler = makeIdempotentSqs(
+ *   async (event, { record }) => crm.recordStateChange(event.detail),
+ *   { store: 'redis://cache:6379', strategy: { preset: 'niceCxone' } },
+ * );
+ * ```
+ */
+export function makeIdempotentSqs<
+  TEvent = EventBridgeEventLike,
+  TResult = unknown,
+  TRecord extends SqsRecordLike = SqsRecordLike,
+  TContext extends LambdaContextLike | undefined = LambdaContextLike,
+>(
+  handler: SqsRecordHandler<TEvent, TResult, TRecord, TContext>,
+  config: SqsIdempotencyConfig<TEvent, TResult> = {},
+): (event: SqsEventLike<TRecord>, context: TContext) => Promise<SqsBatchResponseLike> {
+  const bodyMode = config.body ?? 'auto';
+  if (!BODY_MODES.includes(bodyMode)) {
+    throw new ConfigError('body', `must be one of ${BODY_MODES.join(', ')}, got ${JSON.stringify(bodyMode)}`);
+  }
+  const fifoOption = config.fifo ?? 'auto';
+  if (fifoOption !== 'auto' && typeof fifoOption !== 'boolean') {
+    throw new ConfigError('fifo', `must be true, false or 'auto', got ${JSON.stringify(fifoOption)}`);
+  }
+  const owner = {};
+  const runtime = runtimeProvider<TEvent, TResult>(config, handlerNameOf(config.name, handler), owner);
+
+  return async (sqsEvent, context) => {
+    const { engine, logger, leaseFor, finish } = await runtime.get(context);
+    try {
+      const records = sqsEvent.Records ?? [];
+      const recordOf = new Map<string, TRecord>(records.map((record) => [record.messageId, record]));
+      const items = records.map((record) => readRecord<TEvent>(record, bodyMode));
+      const idOf = new Map<unknown, string>(items.flatMap((item) => ('event' in item ? [[item.event, item.id]] : [])));
+      const leaseMs = leaseFor(context);
+      const outcomes = await engine.runBatch(
+        items,
+        (event) => handler(event, { record: recordOf.get(idOf.get(event)!)!, context }),
+        {
+          stopOnFirstFailure: fifoOption === 'auto' ? isFifoBatch(records) : fifoOption,
+          ...(leaseMs === undefined ? {} : { leaseMs }),
+        },
+      );
+      const failed = outcomes.filter((outcome): outcome is Extract<BatchItemOutcome<TResult>, { status: 'failed' }> => outcome.status === 'failed');
+      for (const outcome of failed) {
+        logger.warn('idempotency: SQS record failed; it goes back to the queue', {
+          messageId: outcome.id,
+          error: describe(outcome.error),
+        });
+      }
+      return { batchItemFailures: failed.map((outcome) => ({ itemIdentifier: outcome.id })) };
+    } finally {
+      finish(context);
+    }
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
