@@ -38,4 +38,5 @@ export default defineWorkspace([
   project('postgres', './packages/postgres'),
   project('dynamodb', './packages/dynamodb'),
   project('eventbridge', './packages/eventbridge'),
+  project('examples', './examples', { include: ['*/test/**/*.test.ts'] }),
 ]);

@@ -293,6 +293,15 @@ describe('idempotent: store failures and oversize results', () => {
     expect(lines.some((line) => line.level === 'error')).toBe(true);
   });
 
+  it('a transactional store’s failed completion fails the call, so the caller rolls back', async () => {
+    const cause = new Error('current transaction is aborted');
+    const store = Object.assign(failing(new MemoryStore(), { complete: cause }), { transactional: true });
+    const once = idempotent(async (_event?: unknown) => 'effect inside the transaction', { store, strategy: byId });
+    const error = await once(event('tx')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect((error as IdempotencyStoreError).cause).toBe(cause);
+  });
+
   it("onOversizeResult 'error' throws, but completes the key so the effect never repeats", async (_event?: unknown) => {
     const store = new MemoryStore();
     const fn = vi.fn(async (_event: unknown) => 'x'.repeat(100));

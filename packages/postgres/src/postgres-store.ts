@@ -43,6 +43,8 @@ export class PostgresStore implements IdempotencyStore {
   readonly schema: string;
   /** The table of idempotency records. */
   readonly table: string;
+  /** Whether statements run inside the caller's transaction (see {@link PostgresStore.inTransaction}). */
+  readonly transactional: boolean;
   /** `"schema"."table"`, quoted, for your own queries against the records. */
   readonly qualifiedTable: string;
 
@@ -66,6 +68,7 @@ export class PostgresStore implements IdempotencyStore {
     this.names = resolveNames(options);
     this.schema = this.names.schema;
     this.table = this.names.table;
+    this.transactional = options.transactional ?? false;
     this.qualifiedTable = this.names.qualifiedTable;
     this.statements = storeStatements(this.names);
     this.lockClass = lockClass(this.schema, this.table);
@@ -102,12 +105,15 @@ export class PostgresStore implements IdempotencyStore {
    * ```
    */
   static inTransaction(client: PgQueryable, options: Omit<PostgresStoreOptions, 'client'> = {}): PostgresStore {
-    return new PostgresStore({ ...options, client });
+    return new PostgresStore({ ...options, client, transactional: true });
   }
 
-  /** The same store (names, clock, options) on another client, e.g. one inside your transaction. */
+  /**
+   * The same store (names, clock, options) on another client inside your transaction: like
+   * {@link PostgresStore.inTransaction}, with this store's settings.
+   */
   withClient(client: PgQueryable): PostgresStore {
-    return new PostgresStore({ ...this.options, client });
+    return new PostgresStore({ ...this.options, client, transactional: true });
   }
 
   /**

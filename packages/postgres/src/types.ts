@@ -47,6 +47,13 @@ export interface PostgresStoreOptions extends StoreOptions {
    * @default false
    */
   preparedStatements?: boolean;
+  /**
+   * Marks `client` as inside your transaction, so the engine fails a call whose completion could
+   * not be recorded instead of letting your `COMMIT` silently roll the effect back.
+   * Set by {@link PostgresStore.inTransaction} and {@link PostgresStore.withClient}.
+   * @default false
+   */
+  transactional?: boolean;
 }
 
 /** Options for {@link PostgresStore.purgeExpired}. */

@@ -131,3 +131,28 @@ describe('PostgresStore in a transaction', () => {
     }
   });
 });
+
+describe('PostgresStore transaction mode and the engine', () => {
+  it('marks stores on a transaction client as transactional, and pool stores as not', () => {
+    expect(autocommit.transactional).toBe(false);
+    expect(PostgresStore.inTransaction(pool).transactional).toBe(true);
+    expect(autocommit.withClient(pool).transactional).toBe(true);
+  });
+
+  it('a completion that fails inside the transaction fails the call, and ROLLBACK leaves nothing', async () => {
+    const { IdempotencyEngine, IdempotencyStoreError } = await import('@idemkit/core');
+    const id = `tx-fail-${randomUUID()}`;
+    const error = await inTransaction('COMMIT', async (client) => {
+      const engine = new IdempotencyEngine({ store: autocommit.withClient(client), strategy: { strategy: 'eventId' } });
+      return engine.run({ id }, async () => {
+        await client.query(`INSERT INTO ${orders} (id, fencing_token) VALUES ($1, 1)`, [id]);
+        // Abort the transaction the way a failed statement would, so the completion fails.
+        await client.query('SELECT 1/0').catch(() => undefined);
+        return 'written';
+      });
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(await orderExists(id)).toBe(false);
+    expect(await autocommit.get(`idemkit:eventId:${id}`)).toBeUndefined();
+  });
+});

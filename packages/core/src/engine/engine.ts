@@ -288,6 +288,12 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
         this.report('lease_lost', prepared.key);
         throw error;
       }
+      if (this.store.transactional) {
+        // In the caller's transaction the effect commits or rolls back with the completion:
+        // the caller must see the failure and roll back, or the event is lost.
+        this.report('failed', prepared.key);
+        throw toStoreError(this.store, 'complete', error);
+      }
       // The side effect already happened: failing the call now would only invite a retry that
       // repeats it once the lease lapses, so report the store fault and return the result.
       this.logger.error('idempotency: could not record completion; a redelivery after the lease may run again', {

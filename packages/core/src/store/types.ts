@@ -71,6 +71,13 @@ export interface IdempotencyStore {
   readonly name: string;
   /** Largest result (bytes of JSON text) this store accepts, if it has a limit. */
   readonly maxResultBytes?: number;
+  /**
+   * True when every operation runs inside the caller's own transaction (Postgres transaction
+   * mode). The engine then fails the call when a completion cannot be recorded: the failed
+   * statement has aborted the transaction, and a `COMMIT` would silently roll the effect back.
+   * @default false
+   */
+  readonly transactional?: boolean;
 
   /**
    * Atomically claims a key. Exactly one of any number of concurrent claimers acquires;
