@@ -39,4 +39,5 @@ export default defineWorkspace([
   project('dynamodb', './packages/dynamodb'),
   project('eventbridge', './packages/eventbridge'),
   project('examples', './examples', { include: ['*/test/**/*.test.ts'] }),
+  project('faults', './bench'),
 ]);

@@ -520,3 +520,66 @@ describe('idempotent: a store that refuses an oversize result itself', () => {
     expect(await store.get('idemkit:eventId:skipped')).toMatchObject({ status: 'completed' });
   });
 });
+
+describe('idempotent: completions lost in flight', () => {
+  /** A store whose first `complete` fails; `landed` decides whether it was applied before failing. */
+  const flakyCompletion = (failure: Error, { landed }: { landed: boolean }) => {
+    const store = new MemoryStore();
+    const complete = store.complete.bind(store);
+    let calls = 0;
+    store.complete = async (request) => {
+      calls += 1;
+      if (calls === 1) {
+        if (landed) await complete(request);
+        throw failure;
+      }
+      return complete(request);
+    };
+    return { store, calls: () => calls };
+  };
+
+  it('retries a completion cut by a connection fault, so the key does not stay in progress', async () => {
+    const { store, calls } = flakyCompletion(new IdempotencyStoreError('test', 'connection terminated', { retryable: true }), { landed: false });
+    const fn = vi.fn(async (_event: unknown) => 'done');
+    const once = idempotent(fn, { store, strategy: byId });
+    expect(await once(event('cut'))).toBe('done');
+    expect(calls()).toBe(2);
+    expect(await store.get('idemkit:eventId:cut')).toMatchObject({ status: 'completed', result: '"done"' });
+    expect(await once(event('cut'))).toBe('done');
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('a retry that finds its own first attempt landed counts as success, with no error logged', async () => {
+    const { logger, lines } = recordingLogger();
+    const { store, calls } = flakyCompletion(new Error('ECONNRESET after the write'), { landed: true });
+    const once = idempotent(async (_event?: unknown) => 'landed', { store, strategy: byId, logger });
+    expect(await once(event('landed'))).toBe('landed');
+    expect(calls()).toBe(2);
+    expect(lines.filter((line) => line.level === 'error')).toHaveLength(0);
+  });
+
+  it('does not retry a fault the store marks permanent', async () => {
+    const { store, calls } = flakyCompletion(new IdempotencyStoreError('test', 'access denied', { retryable: false }), { landed: false });
+    const once = idempotent(async (_event?: unknown) => 'x', { store, strategy: byId });
+    expect(await once(event('permanent'))).toBe('x');
+    expect(calls()).toBe(1);
+    expect((await store.get('idemkit:eventId:permanent'))?.status).toBe('in_progress');
+  });
+
+  it('gives up after three attempts and logs the failure', async () => {
+    const { logger, lines } = recordingLogger();
+    const store = failing(new MemoryStore(), { complete: new Error('still down') });
+    const once = idempotent(async (_event?: unknown) => 'x', { store, strategy: byId, logger });
+    expect(await once(event('down'))).toBe('x');
+    expect(lines.filter((line) => line.message.includes('retrying'))).toHaveLength(2);
+    expect(lines.filter((line) => line.level === 'error')).toHaveLength(1);
+  });
+
+  it('does not retry inside a transaction, where the failed statement aborted it', async () => {
+    const { store, calls } = flakyCompletion(new Error('connection terminated'), { landed: false });
+    Object.assign(store, { transactional: true });
+    const once = idempotent(async (_event?: unknown) => 'x', { store, strategy: byId });
+    await expect(once(event('tx-retry'))).rejects.toBeInstanceOf(IdempotencyStoreError);
+    expect(calls()).toBe(1);
+  });
+});

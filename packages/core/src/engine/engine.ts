@@ -17,6 +17,8 @@ import type { EngineOptions, OutcomeKind, PayloadMismatchPolicy } from './option
 import { decodeResult, encodeResult, type OversizePolicy } from './result-codec.js';
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
+/** Attempts to record one completion before the engine gives up and logs it. */
+const COMPLETE_ATTEMPTS = 3;
 
 /** A handler run under a claim; `claim` is undefined only when `failOpen` let a store outage through. */
 export type ClaimedHandler<TEvent, TResult> = (event: TEvent, claim: ActiveClaim | undefined) => Promise<TResult> | TResult;
@@ -313,8 +315,25 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     return result;
   }
 
-  private completeClaim(key: string, fencingToken: number, result: string | undefined): Promise<void> {
-    return this.store.complete({ key, fencingToken, result, retentionMs: this.retentionMs });
+  /**
+   * Records the completion, retrying a retryable store fault: a completion lost to a cut
+   * connection would leave the key in progress, and once its lease lapsed a duplicate would run
+   * the effect again. Retrying is safe because the fencing token fences it: only the current
+   * holder can complete, and a retry whose first attempt landed finds its own completed record.
+   */
+  private async completeClaim(key: string, fencingToken: number, result: string | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.complete({ key, fencingToken, result, retentionMs: this.retentionMs });
+        return;
+      } catch (error) {
+        // A retry (ours, or the client's own, like the AWS SDK's) whose earlier attempt landed.
+        if (error instanceof LeaseLostError && isOwnCompletion(error)) return;
+        // In the caller's transaction a failed statement has aborted it: a retry cannot succeed.
+        if (attempt >= COMPLETE_ATTEMPTS || this.store.transactional || !isRetryableFault(error)) throw error;
+        this.logger.warn('idempotency: completion failed, retrying', { key, attempt, error: describe(error) });
+      }
+    }
   }
 
   private async answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent): Promise<TResult> {
@@ -406,6 +425,17 @@ function oneOf<T extends string>(field: string, value: T, allowed: readonly T[])
 function toStoreError(store: IdempotencyStore, operation: string, error: unknown): IdempotencyError {
   if (error instanceof IdempotencyError) return error;
   return new IdempotencyStoreError(store.name, `${operation} failed: ${describe(error)}`, { cause: error });
+}
+
+/** A store fault worth retrying: the store said so, or it threw something it did not classify. */
+function isRetryableFault(error: unknown): boolean {
+  if (error instanceof IdempotencyStoreError) return error.retryable;
+  return !(error instanceof IdempotencyError);
+}
+
+/** The refusal of a retried completion whose earlier attempt landed (its reply was lost). */
+function isOwnCompletion(error: LeaseLostError): boolean {
+  return error.current?.status === 'completed' && error.current.fencingToken === error.fencingToken;
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,138 @@
+import { createRequire } from 'node:module';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DeleteTableCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  waitUntilTableExists,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBStore } from '@idemkit/dynamodb';
+import { localDynamoDBClient } from '../lib/dynamodb-local.js';
+import { runId } from '../lib/env.js';
+import { countDynamoDB } from '../lib/round-trips.js';
+import { idemkitContender } from './idemkit.js';
+import { powertoolsContender } from './powertools.js';
+import { rawContender, type RawClaim, type RawCommands } from './raw.js';
+import { RETENTION_SECONDS, type StoreBench } from './types.js';
+
+/** In-flight writes of a raw batch: DynamoDB has no conditional batch write, so a batch is parallel single writes. */
+const BATCH_CONCURRENCY = 10;
+
+/** idemkit, Powertools (DynamoDBPersistenceLayer) and raw PutItem/UpdateItem, each on its own table and client. */
+export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
+  const name = runId('bench').replace(/_/g, '-');
+  const tables = { idemkit: `${name}-idemkit`, powertools: `${name}-powertools`, raw: `${name}-raw` };
+  const admin = localDynamoDBClient(endpoint);
+  const [idemkitClient, powertoolsClient, rawClient] = [0, 1, 2].map(() => localDynamoDBClient(endpoint));
+  const idemkitCounter = countDynamoDB(idemkitClient!);
+  const powertoolsCounter = countDynamoDB(powertoolsClient!);
+  const rawCounter = countDynamoDB(rawClient!);
+
+  const store = new DynamoDBStore({ client: idemkitClient!, tableName: tables.idemkit });
+  await store.createTable();
+  await Promise.all([createIdTable(admin, tables.powertools), createIdTable(admin, tables.raw)]);
+
+  const contenders = [
+    idemkitContender('dynamodb', store, idemkitCounter),
+    powertoolsContender(
+      'dynamodb',
+      () => new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: powertoolsClient! }),
+      powertoolsCounter,
+      'bench',
+    ),
+    rawContender('dynamodb', rawDynamoDBCommands(rawClient!, tables.raw), rawCounter),
+  ];
+  return {
+    store: 'dynamodb',
+    server: `DynamoDB Local from amplify-dynamodb-simulator ${simulatorVersion()}`,
+    contenders,
+    async close() {
+      await Promise.all(Object.values(tables).map((TableName) => admin.send(new DeleteTableCommand({ TableName }))));
+      for (const client of [admin, idemkitClient, powertoolsClient, rawClient]) client!.destroy();
+    },
+  };
+}
+
+/** A table keyed by `id` (S), the layout Powertools expects and the raw commands use. */
+async function createIdTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+}
+
+/**
+ * A conditional PutItem claims and, when the condition fails, returns the existing item in the
+ * same response (`ReturnValuesOnConditionCheckFailure`); an UpdateItem completes.
+ */
+function rawDynamoDBCommands(client: DynamoDBClient, tableName: string): RawCommands {
+  const claim = async (key: string): Promise<RawClaim> => {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            id: { S: key },
+            status: { S: 'in_progress' },
+            ttl: { N: String(Math.ceil(Date.now() / 1000) + RETENTION_SECONDS) },
+          },
+          ConditionExpression: 'attribute_not_exists(id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { acquired: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { acquired: false, completed: error.Item?.['status']?.S === 'completed', result: error.Item?.['result']?.S };
+    }
+  };
+  const complete = async (key: string, result: string) => {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { id: { S: key } },
+        UpdateExpression: 'SET #status = :completed, #result = :result',
+        ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+        ExpressionAttributeValues: { ':completed': { S: 'completed' }, ':result': { S: result } },
+      }),
+    );
+  };
+  return {
+    claim,
+    complete,
+    release: async (key) => {
+      await client.send(new DeleteItemCommand({ TableName: tableName, Key: { id: { S: key } } }));
+    },
+    claimMany: (keys) => inParallel(keys, claim),
+    completeMany: async (entries) => void (await inParallel(entries, ({ key, result }) => complete(key, result))),
+  };
+}
+
+/** Maps with at most {@link BATCH_CONCURRENCY} calls in flight, results in input order. */
+async function inParallel<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(BATCH_CONCURRENCY, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+/** The version of the package that ships the DynamoDB Local jar (the jar itself does not say). */
+function simulatorVersion(): string {
+  const manifest = createRequire(import.meta.url)('amplify-dynamodb-simulator/package.json') as { version: string };
+  return manifest.version;
+}

@@ -1,0 +1,189 @@
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStore } from '@idemkit/dynamodb';
+import { PostgresStore } from '@idemkit/postgres';
+import { Redis } from 'ioredis';
+import { deleteKeys } from '../contenders/redis.js';
+import { localDynamoDBClient } from '../lib/dynamodb-local.js';
+import { DATABASE_URL, REDIS_URL, runId as newRunId } from '../lib/env.js';
+import { newClient, type Client } from '../lib/pg.js';
+import { cutterFor } from './cuts.js';
+import { createSchema, dropSchema, NOW_MS } from './schema.js';
+import { PG_STORE_TABLE, storeConnectionName } from './stores.js';
+import { makeStream, type Stream } from './stream.js';
+import { CuttableProxy } from './tcp-proxy.js';
+import type { HarnessOptions, HarnessReport, WorkerConfig } from './types.js';
+import { WorkerPool } from './workers.js';
+
+/**
+ * Runs the fault harness once on one store: ≥ 6 worker processes consume a stream of Genesys
+ * events with duplicates through makeIdempotent, while handlers fail, workers are SIGKILLed
+ * mid-handler, handlers outlive their lease, and the store's connections are cut. Then counts,
+ * from the ledger, the logical events that took effect twice or never.
+ */
+export async function runHarness(options: HarnessOptions): Promise<HarnessReport> {
+  if (options.workers < 6) throw new Error('the harness runs at least 6 workers');
+  const log = options.log ?? (() => undefined);
+  const started = Date.now();
+  const runId = newRunId('faults');
+  const schema = runId;
+  const admin = newClient({ connectionString: DATABASE_URL, application_name: `${runId}_admin` });
+  await admin.connect();
+  const cleanups: (() => Promise<unknown>)[] = [() => dropSchema(admin, schema)];
+  let pool: WorkerPool | undefined;
+  let cutTimer: NodeJS.Timeout | undefined;
+  try {
+    await createSchema(admin, schema);
+    const tools = await prepareStore(options, runId, admin, cleanups);
+    const workerConfig = (worker: string): WorkerConfig => ({
+      store: options.store,
+      worker,
+      runId,
+      schema,
+      databaseUrl: DATABASE_URL,
+      redisUrl: REDIS_URL,
+      ...(tools.proxy ? { dynamodbEndpoint: tools.proxy.url, dynamodbTable: runId } : {}),
+      visibilityMs: options.visibilityMs,
+      leaseMarginMs: options.leaseMarginMs,
+    });
+
+    log(`${options.store}: starting ${options.workers} workers`);
+    pool = new WorkerPool(workerConfig, log);
+    await pool.start(options.workers);
+    log(`${options.store}: workers ready after ${Date.now() - started} ms`);
+
+    const stream = makeStream(options);
+    await enqueue(admin, schema, stream);
+    log(`${options.store}: ${options.logicalEvents} logical events, ${stream.deliveries.length} deliveries queued`);
+
+    const cut = cutterFor(options.store, tools, storeConnectionName(runId, ''));
+    let connectionsCut = 0;
+    cutTimer = setInterval(() => {
+      cut()
+        .then((count) => {
+          connectionsCut += count;
+          log(`${options.store}: cut ${count} store connections`);
+        })
+        .catch((error: Error) => log(`connection cut failed: ${error.message}`));
+    }, options.cutEveryMs);
+
+    const unacked = await waitUntilAcked(admin, schema, started + options.deadlineMs);
+    log(`${options.store}: ${unacked === 0 ? 'every delivery acknowledged' : `${unacked} deliveries left`} after ${Date.now() - started} ms`);
+    clearInterval(cutTimer);
+    await pool.stop();
+    const outcome = await countEffects(admin, schema);
+    const counters = pool.counters;
+    return {
+      store: options.store,
+      logicalEvents: options.logicalEvents,
+      deliveries: stream.deliveries.length,
+      receives: outcome.receives,
+      faults: {
+        handlerError: counters['fault: handler error'] ?? 0,
+        workerKilled: pool.kills,
+        connectionCut: connectionsCut,
+        leaseLapsed: counters['fault: lease lapsed, taken over'] ?? 0,
+      },
+      doubleEffects: outcome.doubles,
+      doubleEffectRows: outcome.doubleRows,
+      lostEvents: outcome.lost,
+      unacked,
+      staleWritesRefused: counters['stale ledger write refused'] ?? 0,
+      lateCompletionsRefused: counters['failed: late completion refused (LeaseLostError)'] ?? 0,
+      completionsLost: Object.entries(counters)
+        .filter(([name]) => name.startsWith('idemkit error: idempotency: could not record completion'))
+        .reduce((sum, [, count]) => sum + count, 0),
+      counters,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    clearInterval(cutTimer);
+    await pool?.stop().catch(() => undefined);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: Error) => log(`cleanup: ${error.message}`));
+    await admin.end();
+  }
+}
+
+/** Creates what the store needs and returns the tools that cut its connections. */
+async function prepareStore(options: HarnessOptions, runId: string, admin: Client, cleanups: (() => Promise<unknown>)[]) {
+  switch (options.store) {
+    case 'postgres':
+      await new PostgresStore({ client: admin, schema: runId, table: PG_STORE_TABLE }).migrate();
+      return { postgres: admin };
+    case 'redis': {
+      const redis = new Redis(REDIS_URL, { connectionName: `${runId}_admin` });
+      cleanups.push(async () => {
+        await deleteKeys(redis, runId);
+        redis.disconnect();
+      });
+      return { redis };
+    }
+    case 'dynamodb': {
+      if (options.dynamodbEndpoint === undefined) throw new Error('store "dynamodb" needs dynamodbEndpoint');
+      const client = localDynamoDBClient(options.dynamodbEndpoint);
+      await new DynamoDBStore({ client, tableName: runId }).createTable();
+      const proxy = await CuttableProxy.start(options.dynamodbEndpoint);
+      cleanups.push(async () => {
+        await proxy.close();
+        await client.send(new DeleteTableCommand({ TableName: runId }));
+        client.destroy();
+      });
+      return { proxy };
+    }
+  }
+}
+
+/** Writes the ground truth and the deliveries; visibility is measured on the database clock. */
+async function enqueue(db: Client, schema: string, stream: Stream): Promise<void> {
+  const logicalIds = [...new Set(stream.deliveries.map((delivery) => delivery.logicalId))];
+  await db.query(`INSERT INTO "${schema}".logical_events SELECT * FROM unnest($1::int[], $2::text[])`, [
+    logicalIds,
+    logicalIds.map((id) => stream.faults.get(id) ?? null),
+  ]);
+  await db.query(
+    `INSERT INTO "${schema}".deliveries (logical_id, kind, body, visible_at)
+     SELECT l, k, b, ${NOW_MS} + o FROM unnest($1::int[], $2::text[], $3::text[], $4::int8[]) AS d (l, k, b, o)`,
+    [
+      stream.deliveries.map((delivery) => delivery.logicalId),
+      stream.deliveries.map((delivery) => delivery.kind),
+      stream.deliveries.map((delivery) => JSON.stringify(delivery.event)),
+      stream.deliveries.map((delivery) => delivery.offsetMs),
+    ],
+  );
+}
+
+/** Polls until every delivery is acknowledged or the deadline passes; returns how many are left. */
+async function waitUntilAcked(db: Client, schema: string, deadline: number): Promise<number> {
+  for (;;) {
+    const { rows } = await db.query<{ left: string }>(`SELECT count(*) AS left FROM "${schema}".deliveries WHERE NOT acked`);
+    const left = Number(rows[0]!.left);
+    if (left === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Double effects and lost events, from the ledger against the ground truth. */
+async function countEffects(
+  db: Client,
+  schema: string,
+): Promise<{ doubles: number; lost: number; receives: number; doubleRows: string[] }> {
+  const { rows } = await db.query<{ doubles: string; lost: string; receives: string }>(`
+    SELECT
+      count(*) FILTER (WHERE effects > 1) AS doubles,
+      count(*) FILTER (WHERE effects = 0) AS lost,
+      (SELECT sum(receives) FROM "${schema}".deliveries) AS receives
+    FROM (
+      SELECT l.logical_id, count(g.logical_id) AS effects
+      FROM "${schema}".logical_events AS l LEFT JOIN "${schema}".ledger AS g USING (logical_id)
+      GROUP BY l.logical_id
+    ) AS per_event`);
+  const row = rows[0]!;
+  const details = await db.query<{ line: string }>(`
+    SELECT 'logical event ' || logical_id || ': ' || string_agg(fencing_token || '@' || worker || ' ' || to_char(at, 'HH24:MI:SS.MS'), ', ' ORDER BY at) AS line
+    FROM "${schema}".ledger GROUP BY logical_id HAVING count(*) > 1`);
+  return {
+    doubles: Number(row.doubles),
+    lost: Number(row.lost),
+    receives: Number(row.receives),
+    doubleRows: details.rows.map((detail) => detail.line),
+  };
+}

@@ -1,0 +1,134 @@
+// One worker process of the fault harness: takes deliveries off the queue one at a time (as one
+// Lambda instance does), runs them through makeIdempotent on the store under test, and writes
+// each effect to the fenced ledger. Planned faults fire inside the handler, once per logical event.
+import { currentClaim, LeaseLostError, type IdempotencyLogger } from '@idemkit/core';
+import { makeIdempotent } from '@idemkit/eventbridge';
+import type { GenesysEvent } from '../lib/events.js';
+import { lambdaContext } from '../lib/lambda-context.js';
+import { newPool } from '../lib/pg.js';
+import { FencedLedger } from './ledger.js';
+import { DeliveryQueue, type ReceivedDelivery } from './queue.js';
+import { openWorkerStore } from './stores.js';
+import type { CoordinatorMessage, PlannedFault, WorkerConfig, WorkerMessage } from './types.js';
+
+const config = JSON.parse(process.env['FAULTS_WORKER'] ?? 'null') as WorkerConfig | null;
+if (config === null || process.send === undefined) throw new Error('worker.ts is started by the fault harness (faults/coordinator.ts)');
+
+const send = (message: WorkerMessage) => void process.send!(message);
+const count = (name: string) => send({ type: 'count', name });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Thrown by a handler planned to fail: before its effect, so the retry must run it. */
+class PlannedHandlerError extends Error {
+  override readonly name = 'PlannedHandlerError';
+}
+
+// The harness's own connections (queue, ledger) are named apart from the store's, which are the only ones cut.
+const db = newPool({ connectionString: config.databaseUrl, max: 2, application_name: `${config.runId}_harness_${config.worker}` });
+db.on('error', () => count('harness connection error'));
+const queue = new DeliveryQueue(db, config.schema);
+const ledger = new FencedLedger(db, config.schema);
+const opened = openWorkerStore(config, (what) => count(`client: ${what}`));
+const store = opened.store;
+const leaseMs = config.visibilityMs + config.leaseMarginMs;
+
+// idemkit's warnings and errors become counters: the report shows what the library noticed.
+const logger: IdempotencyLogger = {
+  debug() {},
+  info() {},
+  warn: (message) => count(`idemkit warn: ${message}`),
+  error: (message) => count(`idemkit error: ${message}`),
+};
+
+/** Marks a planned fault as fired; true only the first time, so the retry runs normally. */
+async function fire(logicalId: number, kind: PlannedFault): Promise<boolean> {
+  const { rowCount } = await db.query({
+    text: `INSERT INTO "${config!.schema}".faults_fired VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+    values: [logicalId, kind],
+  });
+  return rowCount === 1;
+}
+
+/** A handler whose lease lapsed waits until a newer holder has taken the key over (bounded). */
+async function waitForTakeover(key: string, token: number): Promise<boolean> {
+  const giveUpAt = Date.now() + 10_000;
+  while (Date.now() < giveUpAt) {
+    if ((await ledger.current(key)) > token) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+let current: ReceivedDelivery | undefined;
+
+const handle = makeIdempotent(
+  async (_event: GenesysEvent) => {
+    const delivery = current!;
+    const claim = currentClaim()!;
+    await ledger.register(claim.key, claim.fencingToken);
+    const fault = delivery.fault as PlannedFault | null;
+    if (fault !== null && (await fire(delivery.logicalId, fault))) {
+      if (fault === 'handlerError') {
+        count('fault: handler error');
+        throw new PlannedHandlerError(`planned failure of logical event ${delivery.logicalId}`);
+      }
+      if (fault === 'workerKilled') {
+        send({ type: 'kill-me', logicalId: delivery.logicalId });
+        await new Promise(() => undefined); // SIGKILL arrives while the claim is held
+      }
+      if (fault === 'leaseLapsed') {
+        await sleep(leaseMs + 100);
+        count((await waitForTakeover(claim.key, claim.fencingToken)) ? 'fault: lease lapsed, taken over' : 'slow handler not taken over');
+      }
+    }
+    if (!(await ledger.write(claim.key, claim.fencingToken, delivery.logicalId, config.worker))) {
+      count('stale ledger write refused');
+      return { written: false };
+    }
+    return { written: true };
+  },
+  { store, strategy: { preset: 'genesysCloud' }, namespace: config.runId, leaseMarginMs: config.leaseMarginMs, logger, env: false },
+);
+
+function outcomeOf(error: unknown): string {
+  const name = (error as Error)?.name ?? 'unknown';
+  if (name === 'IdempotencyInProgressError') return 'in progress elsewhere';
+  if (error instanceof LeaseLostError) return 'late completion refused (LeaseLostError)';
+  if (name === 'PlannedHandlerError') return 'handler error';
+  if (name === 'IdempotencyStoreError') return 'store error';
+  return `other error: ${name}: ${(error as Error)?.message}`;
+}
+
+let stopping = false;
+process.on('message', (message: CoordinatorMessage) => {
+  if (message.type === 'stop') stopping = true;
+});
+
+send({ type: 'ready' });
+while (!stopping) {
+  let delivery: ReceivedDelivery | undefined;
+  try {
+    delivery = await queue.receive(config.visibilityMs);
+  } catch {
+    count('queue error');
+  }
+  if (delivery === undefined) {
+    await sleep(20);
+    continue;
+  }
+  current = delivery;
+  count('receive');
+  try {
+    await handle(JSON.parse(delivery.body) as GenesysEvent, lambdaContext(config.visibilityMs));
+    count((await queue.ack(delivery)) ? 'acked' : 'ack refused: redelivered meanwhile');
+  } catch (error) {
+    const outcome = outcomeOf(error);
+    count(`failed: ${outcome}`);
+    // Like SQS: back on the queue, a little later when the key is busy elsewhere.
+    await queue.retryLater(delivery, outcome === 'in progress elsewhere' ? 200 : 50).catch(() => count('queue error'));
+  }
+}
+await opened.close().catch(() => undefined);
+await db.end().catch(() => undefined);
+// Exit once the last message is out, so no counter is lost on the way.
+process.send({ type: 'stopped' } satisfies WorkerMessage, undefined, {}, () => process.exit(0));

@@ -1,0 +1,95 @@
+import type { StoreKind } from '../contenders/types.js';
+import type { MemoryResult } from '../scenarios/memory.js';
+import type { ScenarioResult } from '../scenarios/measure.js';
+import type { StrategyResult } from '../scenarios/strategies.js';
+import type { MachineDescription } from './machine.js';
+import { mib, num, type Row } from './table.js';
+
+/** Everything one `pnpm bench` run measured. */
+export interface BenchReport {
+  date: Date;
+  machine: MachineDescription;
+  /** 1-minute load average when the store benches started and when they ended: how busy the machine was. */
+  loadAverage: [number, number];
+  settings: string;
+  stores: { store: StoreKind; server: string; results: ScenarioResult[] }[];
+  strategies: { eventBytes: number; results: StrategyResult[] };
+  memory: MemoryResult[];
+}
+
+export const STORE_TITLES: Record<StoreKind, string> = {
+  redis: 'Redis',
+  dynamodb: 'DynamoDB Local',
+  postgres: 'PostgreSQL',
+};
+
+export const STORE_HEADER: Row = [
+  'scenario',
+  'contender',
+  'events/s',
+  'p50 ms',
+  'p99 ms',
+  'round trips/event',
+  'idemkit ÷ this: events/s',
+  'p50',
+  'round trips',
+  'verdict',
+  'check',
+];
+
+/** One row per scenario and contender; ratios are idemkit's number divided by this contender's. */
+export function storeRows(results: readonly ScenarioResult[]): Row[] {
+  return results.map((result) => {
+    const ours = results.find((other) => other.scenario === result.scenario && other.contender === 'idemkit')!.stats;
+    const { stats } = result;
+    const isUs = result.contender === 'idemkit';
+    const ratio = (a: number, b: number) => (isUs ? '' : `×${num(a / b, 2)}`);
+    return [
+      result.scenario,
+      result.contender,
+      num(stats.eventsPerSecond),
+      num(stats.p50Ms, 2),
+      num(stats.p99Ms, 2),
+      num(stats.roundTripsPerEvent, 2),
+      ratio(ours.eventsPerSecond, stats.eventsPerSecond),
+      ratio(ours.p50Ms, stats.p50Ms),
+      ratio(ours.roundTripsPerEvent, stats.roundTripsPerEvent),
+      isUs ? '' : verdict(ours.eventsPerSecond / stats.eventsPerSecond),
+      result.note ?? '',
+    ];
+  });
+}
+
+/** Within ±5 % is noise on this kind of machine; outside it the table says who is faster. */
+export function verdict(throughputRatio: number): string {
+  if (throughputRatio >= 1.05) return `idemkit ${num(throughputRatio, 2)}× faster`;
+  if (throughputRatio <= 0.95) return `idemkit SLOWER (${num(1 / throughputRatio, 2)}× less throughput)`;
+  return 'same (±5 %)';
+}
+
+/** The comparisons idemkit lost, for the notes under the tables. */
+export function slowerRows(report: BenchReport): string[] {
+  return report.stores.flatMap(({ store, results }) =>
+    results.flatMap((result) => {
+      if (result.contender === 'idemkit') return [];
+      const ours = results.find((other) => other.scenario === result.scenario && other.contender === 'idemkit')!.stats;
+      const ratio = ours.eventsPerSecond / result.stats.eventsPerSecond;
+      return ratio <= 0.95
+        ? [`${STORE_TITLES[store]}, ${result.scenario}: idemkit ${num(ours.eventsPerSecond)} events/s vs ${result.contender} ${num(result.stats.eventsPerSecond)} (×${num(ratio, 2)})`]
+        : [];
+    }),
+  );
+}
+
+export const STRATEGY_HEADER: Row = ['strategy', 'keys/s', 'vs JSON.stringify + SHA-256', 'config'];
+
+export function strategyRows(results: readonly StrategyResult[]): Row[] {
+  const baseline = results.find((result) => result.name.startsWith('JSON.stringify'))!.opsPerSecond;
+  return results.map((result) => [result.name, num(result.opsPerSecond), `×${num(result.opsPerSecond / baseline, 2)}`, `\`${result.config}\``]);
+}
+
+export const MEMORY_HEADER: Row = ['completed keys', 'heap', 'bytes/key', 'time to claim + complete all'];
+
+export function memoryRows(results: readonly MemoryResult[]): Row[] {
+  return results.map((result) => [num(result.keys), mib(result.heapBytes), num(result.bytesPerKey), `${num(result.elapsedMs)} ms`]);
+}
