@@ -15,6 +15,8 @@ export function idemkitContender(
   store: IdempotencyStore,
   roundTrips: RoundTripCounter,
   name = 'idemkit',
+  /** When an SQS batch's completions are recorded: per record (the default) or in one completeMany. */
+  completion: 'each' | 'batch' = 'each',
 ): Contender {
   const workload = new Workload();
   const config = {
@@ -30,6 +32,7 @@ export function idemkitContender(
     ...config,
     namespace: 'bench',
     body: 'envelope',
+    completion,
   });
   return {
     name,

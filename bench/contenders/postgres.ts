@@ -23,6 +23,7 @@ export async function postgresBench(): Promise<StoreBench> {
     newPool({ connectionString: DATABASE_URL, max: POOL_SIZE, application_name: `${schema}_${label}` });
   const idemkitPool = pool('idemkit');
   const unpreparedPool = pool('idemkit_unprepared');
+  const batchCompletionPool = pool('idemkit_batch');
   const rawPool = pool('raw');
   const names = { schema, table: 'idemkit_records' };
   const store = new PostgresStore({ client: idemkitPool, ...names, preparedStatements: true });
@@ -41,6 +42,13 @@ export async function postgresBench(): Promise<StoreBench> {
       countPg(unpreparedPool),
       'idemkit, preparedStatements: false',
     ),
+    idemkitContender(
+      'postgres',
+      new PostgresStore({ client: batchCompletionPool, ...names, preparedStatements: true }),
+      countPg(batchCompletionPool),
+      "idemkit, completion: 'batch'",
+      'batch',
+    ),
     rawContender('postgres', raw, countPg(rawPool)),
   ];
   return {
@@ -55,7 +63,7 @@ export async function postgresBench(): Promise<StoreBench> {
     },
     async close() {
       await rawPool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await Promise.all([idemkitPool.end(), unpreparedPool.end(), rawPool.end()]);
+      await Promise.all([idemkitPool.end(), unpreparedPool.end(), batchCompletionPool.end(), rawPool.end()]);
     },
   };
 }

@@ -16,6 +16,7 @@ import { RETENTION_SECONDS, type StoreBench } from './types.js';
 export async function redisBench(): Promise<StoreBench> {
   const prefix = runId('bench');
   const idemkitClient = new Redis(REDIS_URL);
+  const batchCompletionClient = new Redis(REDIS_URL);
   const rawClient = new Redis(REDIS_URL);
   const powertoolsClient = createClient({ url: REDIS_URL });
   await powertoolsClient.connect();
@@ -25,6 +26,13 @@ export async function redisBench(): Promise<StoreBench> {
 
   const contenders = [
     idemkitContender('redis', new RedisStore({ client: idemkitClient, prefix: `${prefix}:idemkit` }), countIoredis(idemkitClient)),
+    idemkitContender(
+      'redis',
+      new RedisStore({ client: batchCompletionClient, prefix: `${prefix}:idemkit-batch` }),
+      countIoredis(batchCompletionClient),
+      "idemkit, completion: 'batch'",
+      'batch',
+    ),
     powertoolsContender('redis', () => new CachePersistenceLayer({ client: counted.client }), counted.counter, `${prefix}:powertools`),
     rawContender('redis', rawRedisCommands(rawClient, `${prefix}:raw`), countIoredis(rawClient)),
   ];
@@ -34,7 +42,7 @@ export async function redisBench(): Promise<StoreBench> {
     contenders,
     async close() {
       await deleteKeys(rawClient, prefix);
-      await Promise.all([idemkitClient.quit(), rawClient.quit(), powertoolsClient.quit()]);
+      await Promise.all([idemkitClient.quit(), batchCompletionClient.quit(), rawClient.quit(), powertoolsClient.quit()]);
     },
   };
 }

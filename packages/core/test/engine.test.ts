@@ -583,3 +583,79 @@ describe('idempotent: completions lost in flight', () => {
     expect(calls()).toBe(1);
   });
 });
+
+describe("IdempotencyEngine.runBatch with completion: 'batch'", () => {
+  const items = (count: number, prefix: string) =>
+    Array.from({ length: count }, (_, i) => ({ id: `m${i}`, event: event(`${prefix}-${i}`) }));
+
+  it('records every completion of the batch in one completeMany, and none one by one', async () => {
+    const store = new MemoryStore();
+    const completeMany = vi.spyOn(store, 'completeMany');
+    const complete = vi.spyOn(store, 'complete');
+    const engine = new IdempotencyEngine({ store, strategy: byId });
+    const outcomes = await engine.runBatch(items(10, 'cb'), async (e) => `done ${(e as { id: string }).id}`, { completion: 'batch' });
+    expect(outcomes.every((o) => o.status === 'processed')).toBe(true);
+    expect(completeMany).toHaveBeenCalledTimes(1);
+    expect(completeMany.mock.calls[0]![0]).toHaveLength(10);
+    expect(complete).not.toHaveBeenCalled();
+    expect(await store.get('idemkit:eventId:cb-3')).toMatchObject({ status: 'completed', result: '"done cb-3"' });
+  });
+
+  it('keeps handler failures, in-batch repeats and duplicates as in the default mode', async () => {
+    const store = new MemoryStore();
+    const engine = new IdempotencyEngine({ store, strategy: byId });
+    await engine.run(event('seen'), async () => 'before');
+    const seen: string[] = [];
+    const outcomes = await engine.runBatch(
+      [
+        { id: 'm1', event: event('a') },
+        { id: 'm2', event: event('boom') },
+        { id: 'm3', event: event('a') },
+        { id: 'm4', event: event('seen') },
+      ],
+      async (raw) => {
+        const { id } = raw as { id: string };
+        seen.push(id);
+        if (id === 'boom') throw new Error('handler failed');
+        return `done ${id}`;
+      },
+      { completion: 'batch' },
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['processed', 'failed', 'duplicate', 'duplicate']);
+    expect(seen).toEqual(['a', 'boom']);
+    expect(await store.get('idemkit:eventId:boom')).toBeUndefined();
+    expect((await store.get('idemkit:eventId:a'))?.status).toBe('completed');
+  });
+
+  it('an item whose lease was taken over fails alone with LeaseLostError', async () => {
+    const clock = manualClock();
+    const store = new MemoryStore({ clock: clock.now });
+    const engine = new IdempotencyEngine({ store, strategy: byId, leaseMs: 1_000 });
+    const outcomes = await engine.runBatch(
+      [
+        { id: 'm1', event: event('fine') },
+        { id: 'm2', event: event('slow') },
+      ],
+      async (raw) => {
+        if ((raw as { id: string }).id === 'slow') {
+          clock.advance(1_000);
+          await store.claim({ key: 'idemkit:eventId:slow', leaseMs: 60_000, retentionMs: 60_000 });
+        }
+        return 'ok';
+      },
+      { completion: 'batch' },
+    );
+    expect(outcomes[0]!.status).toBe('processed');
+    expect(outcomes[1]!.status === 'failed' && outcomes[1]!.error).toBeInstanceOf(LeaseLostError);
+    expect((await store.get('idemkit:eventId:fine'))?.status).toBe('completed');
+  });
+
+  it('when completeMany itself fails, completes item by item', async () => {
+    const store = new MemoryStore();
+    store.completeMany = async () => Promise.reject(new Error('pipeline reset'));
+    const engine = new IdempotencyEngine({ store, strategy: byId });
+    const outcomes = await engine.runBatch(items(3, 'fallback'), async () => 'ok', { completion: 'batch' });
+    expect(outcomes.every((o) => o.status === 'processed')).toBe(true);
+    for (let i = 0; i < 3; i++) expect((await store.get(`idemkit:eventId:fallback-${i}`))?.status).toBe('completed');
+  });
+});

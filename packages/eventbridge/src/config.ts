@@ -86,4 +86,12 @@ export interface SqsIdempotencyConfig<TEvent = unknown, TResult = unknown> exten
    * @default 'auto'
    */
   fifo?: boolean | 'auto';
+  /**
+   * When completions are recorded. `each`: right after each record's handler, so a crash
+   * mid-batch repeats only the record in flight. `batch`: one `completeMany` after the last
+   * handler (one round trip for the batch on Redis and Postgres), but a crash before it repeats
+   * every record that ran once their leases lapse.
+   * @default 'each'
+   */
+  completion?: 'each' | 'batch';
 }

@@ -261,6 +261,21 @@ describe.each(STORE_KINDS)('makeIdempotentSqs on the %s store', (kind) => {
     expect(leases).toEqual([t.clock.now() + 21_000, t.clock.now() + 21_000]);
   });
 
+  it("completion: 'batch' records the batch's completions in one completeMany", async () => {
+    const namespace = uniqueNamespace();
+    const { store, calls } = counting(t.store);
+    const handler = makeIdempotentSqs(
+      async (event: ReturnType<typeof orderEvent>) => ({ synced: event.detail.orderId }),
+      { store, namespace, strategy, env: false, logLevel: 'off', completion: 'batch' },
+    );
+    const orders = ['b-1', 'b-2', 'b-3', 'b-4'];
+    const response = (await handler(sqsEvent(...orders.map((id) => sqsRecord(orderEvent(id)))), lambdaContext())) as SQSBatchResponse;
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toMatchObject({ claimMany: 1, completeMany: 1 });
+    expect(calls.complete).toBeUndefined();
+    for (const id of orders) expect((await t.store.get(keyOf(namespace, id)))?.status).toBe('completed');
+  });
+
   it('answers an empty batch with no failures', async () => {
     const handler = makeIdempotentSqs(async () => 'ok', { store: t.store, namespace: uniqueNamespace(), env: false, logLevel: 'off' });
     await expect(handler({ Records: [] }, lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
@@ -290,5 +305,6 @@ describe('makeIdempotentSqs options', () => {
   it('refuses an unknown body mode or fifo value, naming the option', () => {
     expect(() => makeIdempotentSqs(async () => 1, { body: 'json' as never })).toThrow(/"body"/);
     expect(() => makeIdempotentSqs(async () => 1, { fifo: 'yes' as never })).toThrow(/"fifo"/);
+    expect(() => makeIdempotentSqs(async () => 1, { completion: 'later' as never })).toThrow(/"completion"/);
   });
 });

@@ -8,13 +8,13 @@ import {
   LeaseLostError,
 } from '../errors.js';
 import { assertPositiveMs } from '../store/validate.js';
-import type { ClaimOutcome, ClaimRequest, IdempotencyRecord, IdempotencyStore } from '../store/types.js';
+import type { ClaimOutcome, ClaimRequest, CompleteOutcome, IdempotencyRecord, IdempotencyStore } from '../store/types.js';
 import { contentHash, strategyFromConfig } from '../strategies/index.js';
 import type { DedupKey, DedupKeyStrategy } from '../strategies/types.js';
 import { runWithClaim, type ActiveClaim } from './claim-context.js';
 import { silentLogger, type IdempotencyLogger } from './logger.js';
 import type { EngineOptions, OutcomeKind, PayloadMismatchPolicy } from './options.js';
-import { decodeResult, encodeResult, type OversizePolicy } from './result-codec.js';
+import { decodeResult, encodeResult, type EncodedResult, type OversizePolicy } from './result-codec.js';
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
 /** Attempts to record one completion before the engine gives up and logs it. */
@@ -49,6 +49,22 @@ export interface BatchOptions extends RunOptions {
    * @default false
    */
   stopOnFirstFailure?: boolean;
+  /**
+   * When completions are recorded. `'each'`: right after each item's handler, so a crash
+   * mid-batch repeats only the item in flight. `'batch'`: all in one `completeMany` after the
+   * last handler, one round trip for the batch, but a crash before it repeats every item that ran.
+   * @default 'each'
+   */
+  completion?: 'each' | 'batch';
+}
+
+/** A handler that ran in a `completion: 'batch'` run, waiting for the batch's `completeMany`. */
+interface DeferredCompletion {
+  index: number;
+  id: string;
+  entry: PreparedEvent;
+  fencingToken: number;
+  encoded: EncodedResult;
 }
 
 interface PreparedEvent {
@@ -175,6 +191,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
 
     const claimByIndex = new Map(claimable.map(({ index }, position) => [index, claims?.[position]]));
     const firstAcquirer = new Map<string, number>();
+    const deferred: DeferredCompletion[] | undefined = batchOptions.completion === 'batch' ? [] : undefined;
     let failedId: string | undefined;
     for (const [index, item] of items.entries()) {
       const entry = prepared[index];
@@ -189,33 +206,74 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
         continue;
       }
       const event = (item as { event: TEvent }).event;
-      outcomes[index] = await this.settleBatchItem(item.id, entry, event, claim, outage, handler, firstAcquirer, outcomes);
+      outcomes[index] = await this.settleBatchItem(
+        { index, id: item.id, entry, event, claim, outage },
+        handler,
+        { firstAcquirer, outcomes, deferred },
+      );
       if (claim?.acquired) firstAcquirer.set(entry.key, index);
       if (outcomes[index]!.status === 'failed' && batchOptions.stopOnFirstFailure) failedId = item.id;
     }
+    if (deferred !== undefined && deferred.length > 0) await this.completeDeferred(deferred, outcomes);
     return outcomes;
   }
 
+  /** One `completeMany` for the batch; an item it did not complete takes the single path, retries included. */
+  private async completeDeferred(deferred: DeferredCompletion[], outcomes: BatchItemOutcome<TResult>[]): Promise<void> {
+    let landed: CompleteOutcome[] | undefined;
+    try {
+      landed = await this.store.completeMany(
+        deferred.map((item) => ({
+          key: item.entry.key,
+          fencingToken: item.fencingToken,
+          result: item.encoded.text,
+          retentionMs: this.retentionMs,
+        })),
+      );
+    } catch (error) {
+      this.logger.warn('idempotency: completeMany failed; completing item by item', { error: describe(error) });
+    }
+    for (const [position, item] of deferred.entries()) {
+      try {
+        await this.finishClaim(item.entry, item.fencingToken, item.encoded, landed?.[position]?.ok === true);
+      } catch (error) {
+        outcomes[item.index] = { id: item.id, status: 'failed', error };
+      }
+    }
+  }
+
   private async settleBatchItem(
-    id: string,
-    entry: PreparedEvent,
-    event: TEvent,
-    claim: ClaimOutcome | undefined,
-    outage: IdempotencyError | undefined,
+    item: {
+      index: number;
+      id: string;
+      entry: PreparedEvent;
+      event: TEvent;
+      claim: ClaimOutcome | undefined;
+      outage: IdempotencyError | undefined;
+    },
     handler: ClaimedHandler<TEvent, TResult>,
-    firstAcquirer: Map<string, number>,
-    outcomes: BatchItemOutcome<TResult>[],
+    batch: {
+      firstAcquirer: Map<string, number>;
+      outcomes: BatchItemOutcome<TResult>[];
+      deferred: DeferredCompletion[] | undefined;
+    },
   ): Promise<BatchItemOutcome<TResult>> {
+    const { index, id, entry, event, claim, outage } = item;
     try {
       if (claim === undefined) {
         return { id, status: 'processed', result: await this.runDespiteOutage(entry.key, event, handler, outage!) };
       }
+      if (claim.acquired && batch.deferred !== undefined) {
+        const result = await this.runClaimed(entry, claim.fencingToken, event, handler);
+        batch.deferred.push({ index, id, entry, fencingToken: claim.fencingToken, encoded: this.encode(entry, result) });
+        return { id, status: 'processed', result };
+      }
       if (claim.acquired) {
         return { id, status: 'processed', result: await this.execute(entry, claim.fencingToken, event, handler) };
       }
-      const earlier = firstAcquirer.get(entry.key);
+      const earlier = batch.firstAcquirer.get(entry.key);
       if (earlier !== undefined && claim.record.status === 'in_progress') {
-        return this.repeatOfEarlierItem(id, entry, event, claim.record, outcomes[earlier]!);
+        return this.repeatOfEarlierItem(id, entry, event, claim.record, batch.outcomes[earlier]!);
       }
       return { id, status: 'duplicate', result: await this.answerExisting(entry, claim.record, event) };
     } catch (error) {
@@ -261,24 +319,52 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     event: TEvent,
     handler: ClaimedHandler<TEvent, TResult>,
   ): Promise<TResult> {
+    const result = await this.runClaimed(prepared, fencingToken, event, handler);
+    await this.finishClaim(prepared, fencingToken, this.encode(prepared, result));
+    return result;
+  }
+
+  /** Runs the handler under its claim; a handler error releases the claim and is rethrown. */
+  private async runClaimed(
+    prepared: PreparedEvent,
+    fencingToken: number,
+    event: TEvent,
+    handler: ClaimedHandler<TEvent, TResult>,
+  ): Promise<TResult> {
     const claim: ActiveClaim = { key: prepared.key, fencingToken };
-    let result: TResult;
     try {
-      result = await runWithClaim(claim, () => handler(event, claim));
+      return await runWithClaim(claim, () => handler(event, claim));
     } catch (error) {
       await this.releaseQuietly(prepared.key, fencingToken);
       this.report('failed', prepared.key);
       throw error;
     }
-    let encoded = encodeResult(prepared.key, result, { store: this.storeResult, maxBytes: this.maxResultBytes });
+  }
+
+  private encode(prepared: PreparedEvent, result: TResult): EncodedResult {
+    return encodeResult(prepared.key, result, { store: this.storeResult, maxBytes: this.maxResultBytes });
+  }
+
+  /**
+   * Records a handler's completion (unless a batch `completeMany` already did: `landed`) and
+   * reports it; throws when the caller must not take the call as done.
+   */
+  private async finishClaim(
+    prepared: PreparedEvent,
+    fencingToken: number,
+    encoded: EncodedResult,
+    landed = false,
+  ): Promise<void> {
     try {
-      try {
-        await this.completeClaim(prepared.key, fencingToken, encoded.text);
-      } catch (error) {
-        // Only the store knows its exact per-record overhead; a result it refuses is oversize too.
-        if (!(error instanceof IdempotencyResultTooLargeError) || encoded.text === undefined) throw error;
-        encoded = { text: undefined, oversize: error };
-        await this.completeClaim(prepared.key, fencingToken, undefined);
+      if (!landed) {
+        try {
+          await this.completeClaim(prepared.key, fencingToken, encoded.text);
+        } catch (error) {
+          // Only the store knows its exact per-record overhead; a result it refuses is oversize too.
+          if (!(error instanceof IdempotencyResultTooLargeError) || encoded.text === undefined) throw error;
+          encoded = { text: undefined, oversize: error };
+          await this.completeClaim(prepared.key, fencingToken, undefined);
+        }
       }
     } catch (error) {
       if (error instanceof LeaseLostError) {
@@ -312,7 +398,6 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       });
       if (this.oversize === 'error') throw encoded.oversize;
     }
-    return result;
   }
 
   /**

@@ -64,6 +64,10 @@ export function makeIdempotentSqs<
   if (fifoOption !== 'auto' && typeof fifoOption !== 'boolean') {
     throw new ConfigError('fifo', `must be true, false or 'auto', got ${JSON.stringify(fifoOption)}`);
   }
+  const completion = config.completion ?? 'each';
+  if (completion !== 'each' && completion !== 'batch') {
+    throw new ConfigError('completion', `must be 'each' or 'batch', got ${JSON.stringify(completion)}`);
+  }
   const owner = {};
   const runtime = runtimeProvider<TEvent, TResult>(config, handlerNameOf(config.name, handler), owner);
 
@@ -80,6 +84,7 @@ export function makeIdempotentSqs<
         (event) => handler(event, { record: recordOf.get(idOf.get(event)!)!, context }),
         {
           stopOnFirstFailure: fifoOption === 'auto' ? isFifoBatch(records) : fifoOption,
+          completion,
           ...(leaseMs === undefined ? {} : { leaseMs }),
         },
       );
