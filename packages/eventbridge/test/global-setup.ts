@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+// Redis' own test support owns the prefix cleanup; this setup writes under a prefix the same way.
+import { deleteKeys } from '../../redis/test/support/cleanup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -82,19 +84,5 @@ async function withPg(url: string, use: (client: PgClient) => Promise<unknown>):
     await use(client);
   } finally {
     await client.end();
-  }
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await client.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
   }
 }

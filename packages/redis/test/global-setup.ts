@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { deleteKeys } from './support/cleanup.js';
 import { startCluster } from './support/cluster.js';
 
 declare module 'vitest' {
@@ -48,20 +49,6 @@ async function assertReachable(url: string): Promise<void> {
         `${(error as Error).message}. Start one with \`redis-server --daemonize yes\` ` +
         '(or `docker run -p 6379:6379 redis:7`).',
     );
-  } finally {
-    client.disconnect();
-  }
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await client.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
   } finally {
     client.disconnect();
   }
