@@ -1,5 +1,5 @@
 import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import type { ClaimRequest, CompleteRequest } from '@idemkit/core';
+import { claimLifetimeMs, type ClaimRequest, type CompleteRequest } from '@idemkit/core';
 import { FIELDS, itemKey, type TableLayout } from './layout.js';
 import { numberValue, RELEASED, stringValue } from './marshal.js';
 
@@ -63,7 +63,7 @@ export function claimInput(layout: TableLayout, request: ClaimRequest, now: numb
   const token = p.field('fencingToken');
   const nowValue = p.value('now', numberValue(now));
   const inProgress = p.value('inProgress', stringValue('in_progress'));
-  const expiresAt = now + Math.max(request.retentionMs, request.leaseMs);
+  const expiresAt = now + claimLifetimeMs(request);
 
   const acquirable = [
     `attribute_not_exists(${p.partitionKey()})`,

@@ -2,6 +2,7 @@ import {
   ConfigError,
   LeaseLostError,
   assertValidClaim,
+  claimLifetimeMs,
   systemClock,
   type ClaimOutcome,
   type ClaimRequest,
@@ -140,7 +141,7 @@ export class RedisStore implements IdempotencyStore {
       const args = [...head];
       for (const request of items) {
         const { record, fence } = keysFor(this.prefix, request.key);
-        const ttlMs = Math.max(request.retentionMs, request.leaseMs);
+        const ttlMs = claimLifetimeMs(request);
         keys.push(record, fence);
         args.push(
           String(now + request.leaseMs),

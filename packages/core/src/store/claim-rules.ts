@@ -21,6 +21,11 @@ function isOutsideWindow(record: IdempotencyRecord, request: ClaimRequest): bool
   return Math.abs(request.window.at - record.windowAnchor) >= request.window.windowMs;
 }
 
+/** How long a fresh claim's record lives: its retention, but never less than its lease. */
+export function claimLifetimeMs(request: ClaimRequest): number {
+  return Math.max(request.retentionMs, request.leaseMs);
+}
+
 /** The record a successful claim writes. */
 export function newClaimRecord(request: ClaimRequest, fencingToken: number, now: number): IdempotencyRecord {
   const record: IdempotencyRecord = {
@@ -28,7 +33,7 @@ export function newClaimRecord(request: ClaimRequest, fencingToken: number, now:
     status: 'in_progress',
     fencingToken,
     leaseExpiresAt: now + request.leaseMs,
-    expiresAt: now + Math.max(request.retentionMs, request.leaseMs),
+    expiresAt: now + claimLifetimeMs(request),
     claimedAt: now,
   };
   if (request.fingerprint !== undefined) record.fingerprint = request.fingerprint;
