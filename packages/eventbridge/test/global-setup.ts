@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
-// Redis' own test support owns the prefix cleanup; this setup writes under a prefix the same way.
-import { deleteKeys } from '../../redis/test/support/cleanup.js';
+// The Redis package's test support owns the machine-Redis checks and prefix cleanup.
+import { assertRedisReachable, deleteKeys } from '../../redis/test/support/machine-redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -39,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const suffix = randomBytes(5).toString('hex');
   const redisPrefix = `idemkit-eb-test-${suffix}`;
   const pgSchema = `idemkit_eb_test_${suffix}`;
-  await redisReachable(redisUrl);
+  await assertRedisReachable(redisUrl, '@idemkit/eventbridge');
   await withPg(databaseUrl, async () => undefined);
   project.provide('redisUrl', redisUrl);
   project.provide('redisPrefix', redisPrefix);
@@ -52,21 +51,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await withPg(databaseUrl, (client) => client.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`));
     }
   };
-}
-
-async function redisReachable(url: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    throw new Error(
-      `@idemkit/eventbridge tests need Redis at ${url} (set REDIS_URL to use another): ${(error as Error).message}. ${START_HINT}`,
-    );
-  } finally {
-    client.disconnect();
-  }
 }
 
 async function withPg(url: string, use: (client: PgClient) => Promise<unknown>): Promise<void> {

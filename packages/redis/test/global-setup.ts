@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
-import { deleteKeys } from './support/cleanup.js';
+import { assertRedisReachable, deleteKeys } from './support/machine-redis.js';
 import { startCluster } from './support/cluster.js';
 
 declare module 'vitest' {
@@ -23,7 +22,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redisPrefix = `idemkit-test-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await assertReachable(redisUrl);
+  await assertRedisReachable(redisUrl, '@idemkit/redis');
   const cluster = await startCluster(3);
   project.provide('redisUrl', redisUrl);
   project.provide('redisPrefix', redisPrefix);
@@ -35,21 +34,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await cluster.stop();
     }
   };
-}
-
-async function assertReachable(url: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (error) {
-    throw new Error(
-      `@idemkit/redis tests need a Redis server at ${url} (set REDIS_URL to use another): ` +
-        `${(error as Error).message}. Start one with \`redis-server --daemonize yes\` ` +
-        '(or `docker run -p 6379:6379 redis:7`).',
-    );
-  } finally {
-    client.disconnect();
-  }
 }
