@@ -16,7 +16,7 @@ export async function assertRedisReachable(url: string, who: string): Promise<vo
     await client.ping();
   } catch (error) {
     throw new Error(
-      `${who} tests need a Redis server at ${url} (set REDIS_URL to use another): ${(error as Error).message}. ` +
+      `${who} tests need a Redis server at ${url} (set REDIS_URL to use another): ${(error as Error).message.replace(/\.$/, '')}. ` +
         'Start it with `bash scripts/ensure-services.sh` from the repository root.',
     );
   } finally {
