@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.js';
 import { IdempotencyStoreError, LeaseLostError } from '../errors.js';
-import { assertPositiveMs, assertValidClaim } from './validate.js';
+import { assertPositiveInteger, assertValidClaim } from './validate.js';
 import { canTakeOver, isLive, newClaimRecord } from './claim-rules.js';
 import type {
   ClaimOutcome,
@@ -45,7 +45,7 @@ export class MemoryStore implements IdempotencyStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxEntries = options.maxEntries ?? 10_000;
-    assertPositiveMs('maxEntries', this.maxEntries);
+    assertPositiveInteger('maxEntries', this.maxEntries, 'entries');
   }
 
   /** How many records are held, live or not yet swept. */

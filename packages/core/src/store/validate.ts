@@ -16,7 +16,12 @@ export function assertValidClaim(request: ClaimRequest): void {
 
 /** Guards a duration option: a positive finite integer number of milliseconds. */
 export function assertPositiveMs(field: string, value: unknown): asserts value is number {
+  assertPositiveInteger(field, value, 'milliseconds');
+}
+
+/** Guards a count or size option; `unit` names what is counted, for the message. */
+export function assertPositiveInteger(field: string, value: unknown, unit: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(field, `must be a positive integer number of milliseconds, got ${String(value)}`);
+    throw new ConfigError(field, `must be a positive integer number of ${unit}, got ${String(value)}`);
   }
 }
