@@ -9,7 +9,7 @@ export { systemClock, type Clock } from './clock.js';
 
 export type * from './store/types.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
-export { assertValidClaim, assertPositiveInteger, assertPositiveMs } from './store/validate.js';
+export { assertValidClaim, assertValidCompletion, assertPositiveInteger, assertPositiveMs } from './store/validate.js';
 export { canTakeOver, claimLifetimeMs, isLive, newClaimRecord } from './store/claim-rules.js';
 
 export * from './strategies/index.js';

@@ -1,6 +1,8 @@
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  assertPositiveInteger,
   assertValidClaim,
+  assertValidCompletion,
   ConfigError,
   IdempotencyResultTooLargeError,
   IdempotencyStoreError,
@@ -62,9 +64,7 @@ export class DynamoDBStore implements IdempotencyStore {
     this.tableName = this.layout.tableName;
     this.clock = options.clock ?? systemClock;
     this.concurrency = options.concurrency ?? 10;
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
-      throw new ConfigError('concurrency', `must be a positive integer, got ${String(options.concurrency)}`);
-    }
+    assertPositiveInteger('concurrency', this.concurrency, 'requests in flight');
     this.maxResultBytes = maxResultBytesForAnyKey(this.layout);
   }
 
@@ -190,12 +190,7 @@ export class DynamoDBStore implements IdempotencyStore {
 }
 
 function assertValidComplete(request: CompleteRequest): void {
-  if (typeof request.key !== 'string' || request.key.length === 0) {
-    throw new ConfigError('key', 'must be a non-empty string');
-  }
-  if (!Number.isInteger(request.retentionMs) || request.retentionMs <= 0) {
-    throw new ConfigError('retentionMs', `must be a positive integer number of milliseconds, got ${String(request.retentionMs)}`);
-  }
+  assertValidCompletion(request);
   if (request.result !== undefined && typeof request.result !== 'string') {
     throw new ConfigError('result', 'must be JSON text or undefined');
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  assertPositiveInteger,
   assertValidClaim,
   ConfigError,
   LeaseLostError,
@@ -178,8 +179,8 @@ export class PostgresStore implements IdempotencyStore {
   async purgeExpired(options: PurgeOptions = {}): Promise<number> {
     const batchSize = options.batchSize ?? 1000;
     const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
-    assertCount('batchSize', batchSize);
-    if (maxBatches !== Number.POSITIVE_INFINITY) assertCount('maxBatches', maxBatches);
+    assertPositiveInteger('batchSize', batchSize, 'rows');
+    if (maxBatches !== Number.POSITIVE_INFINITY) assertPositiveInteger('maxBatches', maxBatches, 'batches');
     const now = options.now ?? this.now();
     if (!Number.isFinite(now)) throw new ConfigError('now', `must be a finite epoch-ms number, got ${String(now)}`);
     let deleted = 0;
@@ -245,10 +246,4 @@ export class PostgresStore implements IdempotencyStore {
 /** `idemkit_<operation>_<hash of the text>`: unique per statement text, as `pg` requires of a name. */
 function statementName(operation: string, text: string): string {
   return `idemkit_${operation}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
-}
-
-function assertCount(field: string, value: number): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  }
 }

@@ -1,7 +1,9 @@
 import {
   ConfigError,
   LeaseLostError,
+  assertPositiveInteger,
   assertValidClaim,
+  assertValidCompletion,
   claimLifetimeMs,
   systemClock,
   type ClaimOutcome,
@@ -76,9 +78,10 @@ export class RedisStore implements IdempotencyStore {
       'operationTimeoutMs',
       options.operationTimeoutMs,
       DEFAULT_OPERATION_TIMEOUT_MS,
+      'milliseconds',
     );
-    this.fenceGraceMs = optionalPositiveInteger('fenceGraceMs', options.fenceGraceMs, DEFAULT_FENCE_GRACE_MS);
-    this.maxResultBytes = optionalPositiveInteger('maxResultBytes', options.maxResultBytes, DEFAULT_MAX_RESULT_BYTES);
+    this.fenceGraceMs = optionalPositiveInteger('fenceGraceMs', options.fenceGraceMs, DEFAULT_FENCE_GRACE_MS, 'milliseconds');
+    this.maxResultBytes = optionalPositiveInteger('maxResultBytes', options.maxResultBytes, DEFAULT_MAX_RESULT_BYTES, 'bytes');
   }
 
   /** The Redis keys that hold `key`'s record and its fencing counter, e.g. for `redis-cli`. */
@@ -226,20 +229,8 @@ function decodeCompletion(operation: string, request: CompleteRequest, reply: un
   return { ok: false, error: new LeaseLostError(request.key, request.fencingToken, current) };
 }
 
-function assertValidCompletion(request: CompleteRequest): void {
-  if (typeof request.key !== 'string' || request.key.length === 0) {
-    throw new ConfigError('key', 'must be a non-empty string');
-  }
-  positiveInteger('retentionMs', request.retentionMs);
-}
-
-function optionalPositiveInteger(field: string, value: number | undefined, fallback: number): number {
-  return value === undefined ? fallback : positiveInteger(field, value);
-}
-
-function positiveInteger(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(field, `must be a positive integer, got ${String(value)}`);
-  }
+function optionalPositiveInteger(field: string, value: number | undefined, fallback: number, unit: string): number {
+  if (value === undefined) return fallback;
+  assertPositiveInteger(field, value, unit);
   return value;
 }

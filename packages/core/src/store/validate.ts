@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { ClaimRequest } from './types.js';
+import type { ClaimRequest, CompleteRequest } from './types.js';
 
 /** Rejects requests no store could honour, before any I/O; shared by every adapter. */
 export function assertValidClaim(request: ClaimRequest): void {
@@ -12,6 +12,14 @@ export function assertValidClaim(request: ClaimRequest): void {
     assertPositiveMs('window.windowMs', request.window.windowMs);
     if (!Number.isFinite(request.window.at)) throw new ConfigError('window.at', 'must be a finite epoch-ms number');
   }
+}
+
+/** Rejects completions no store could honour, before any I/O; shared by every adapter. */
+export function assertValidCompletion(request: CompleteRequest): void {
+  if (typeof request.key !== 'string' || request.key.length === 0) {
+    throw new ConfigError('key', 'must be a non-empty string');
+  }
+  assertPositiveMs('retentionMs', request.retentionMs);
 }
 
 /** Guards a duration option: a positive finite integer number of milliseconds. */
