@@ -9,8 +9,28 @@ export { systemClock, type Clock } from './clock.js';
 
 export type * from './store/types.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
-export { assertValidClaim, assertValidCompletion, assertPositiveInteger, assertPositiveMs } from './store/validate.js';
-export { canTakeOver, claimLifetimeMs, isLive, newClaimRecord } from './store/claim-rules.js';
+export {
+  assertValidClaim,
+  assertValidCompletion,
+  assertValidExtension,
+  assertValidRelease,
+  assertValidVersionClaim,
+  assertPositiveInteger,
+  assertPositiveMs,
+} from './store/validate.js';
+export {
+  blocks,
+  canTakeOver,
+  claimLifetimeMs,
+  identitiesOf,
+  isLive,
+  judgeIdentity,
+  meets,
+  newClaimRecord,
+  refusalOf,
+  type IdentityVerdict,
+} from './store/claim-rules.js';
+export { judgeVersion, type VersionVerdict } from './store/version-rules.js';
 
 export * from './strategies/index.js';
 
@@ -34,3 +54,4 @@ export type {
 export type { OversizePolicy } from './engine/result-codec.js';
 export { currentClaim, type ActiveClaim } from './engine/claim-context.js';
 export { jsonLogger, silentLogger, type IdempotencyLogger, type LogFields } from './engine/logger.js';
+export { encodeVersion, type Version } from './ordering/version.js';

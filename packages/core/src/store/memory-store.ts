@@ -1,21 +1,35 @@
 import { systemClock, type Clock } from '../clock.js';
 import { IdempotencyStoreError, LeaseLostError } from '../errors.js';
-import { assertPositiveInteger, assertValidClaim } from './validate.js';
-import { canTakeOver, isLive, newClaimRecord } from './claim-rules.js';
+import {
+  assertPositiveInteger,
+  assertValidClaim,
+  assertValidCompletion,
+  assertValidExtension,
+  assertValidRelease,
+  assertValidVersionClaim,
+} from './validate.js';
+import { identitiesOf, isLive, judgeIdentity, newClaimRecord, refusalOf } from './claim-rules.js';
+import { judgeVersion } from './version-rules.js';
 import type {
   ClaimOutcome,
   ClaimRequest,
   CompleteOutcome,
   CompleteRequest,
+  ExtendLeaseRequest,
   IdempotencyRecord,
   IdempotencyStore,
+  IdentityToken,
   StoreOptions,
+  VersionClaimOutcome,
+  VersionClaimRequest,
+  VersionRecord,
+  VersionStore,
 } from './types.js';
 
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions extends StoreOptions {
   /**
-   * Most records kept. When full, expired records go first, then the least recently
+   * Most occurrences kept. When full, expired ones go first, then the least recently
    * written completed ones; an in-progress claim is never evicted.
    * @default 10000
    */
@@ -34,11 +48,14 @@ export interface MemoryStoreOptions extends StoreOptions {
  * const store = new MemoryStore({ maxEntries: 50_000 });
  * ```
  */
-export class MemoryStore implements IdempotencyStore {
+export class MemoryStore implements IdempotencyStore, VersionStore {
   readonly name = 'memory';
-  private readonly records = new Map<string, IdempotencyRecord>();
+  // Each key's live occurrences, oldest claim first. Map order is least-recently-written key first.
+  private readonly keys = new Map<string, IdempotencyRecord[]>();
+  private readonly versions = new Map<string, VersionRecord>();
   private readonly clock: Clock;
   private readonly maxEntries: number;
+  private occurrences = 0;
   // One counter for all keys: strictly increasing per key too, and it survives deletion.
   private lastToken = 0;
 
@@ -48,9 +65,9 @@ export class MemoryStore implements IdempotencyStore {
     assertPositiveInteger('maxEntries', this.maxEntries, 'entries');
   }
 
-  /** How many records are held, live or not yet swept. */
+  /** How many occurrences are held, live or not yet swept. */
   get size(): number {
-    return this.records.size;
+    return this.occurrences;
   }
 
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
@@ -77,70 +94,194 @@ export class MemoryStore implements IdempotencyStore {
     });
   }
 
-  async release(key: string, fencingToken: number): Promise<boolean> {
-    const record = this.liveRecord(key);
-    if (record?.status !== 'in_progress' || record.fencingToken !== fencingToken) return false;
-    this.records.delete(key);
+  async release(key: string, fencingToken: number, also: readonly IdentityToken[] = []): Promise<boolean> {
+    assertValidRelease(key, fencingToken, also);
+    const released = this.releaseOne(key, fencingToken);
+    for (const identity of also) this.releaseOne(identity.key, identity.fencingToken);
+    return released;
+  }
+
+  async extendLease(request: ExtendLeaseRequest): Promise<void> {
+    assertValidExtension(request);
+    const now = this.clock();
+    const held = [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])].map((identity) => {
+      const occurrence = this.liveOccurrence(identity.key, identity.fencingToken);
+      if (occurrence?.status !== 'in_progress' || occurrence.leaseExpiresAt <= now) {
+        throw new LeaseLostError(identity.key, identity.fencingToken, occurrence && { ...occurrence });
+      }
+      return occurrence;
+    });
+    for (const occurrence of held) {
+      occurrence.leaseExpiresAt = now + request.leaseMs;
+      occurrence.expiresAt = Math.max(occurrence.expiresAt, occurrence.leaseExpiresAt);
+    }
+  }
+
+  async get(key: string, fencingToken?: number): Promise<IdempotencyRecord | undefined> {
+    const record =
+      fencingToken === undefined ? this.liveOccurrences(key).at(-1) : this.liveOccurrence(key, fencingToken);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  async claimVersion(request: VersionClaimRequest): Promise<VersionClaimOutcome> {
+    assertValidVersionClaim(request);
+    const now = this.clock();
+    const existing = this.liveVersion(request.entity);
+    const verdict = judgeVersion(existing, request, now);
+    if (verdict !== 'acquire') return { status: verdict, record: structuredClone(existing!) };
+    const fencingToken = ++this.lastToken;
+    const record: VersionRecord = {
+      entity: request.entity,
+      fencingToken,
+      expiresAt: Math.max(existing?.expiresAt ?? 0, now + Math.max(request.retentionMs, request.leaseMs)),
+      pending: {
+        version: request.version,
+        fencingToken,
+        leaseExpiresAt: now + request.leaseMs,
+        claimedAt: now,
+        ...(request.owner === undefined ? {} : { owner: request.owner }),
+      },
+    };
+    if (existing?.applied !== undefined) record.applied = existing.applied;
+    this.versions.set(request.entity, record);
+    return { status: 'acquired', fencingToken, record: structuredClone(record) };
+  }
+
+  async completeVersion(entity: string, fencingToken: number, retentionMs: number): Promise<void> {
+    const now = this.clock();
+    const record = this.liveVersion(entity);
+    if (record?.pending?.fencingToken !== fencingToken) throw new LeaseLostError(entity, fencingToken);
+    record.applied = record.pending.version;
+    delete record.pending;
+    record.expiresAt = now + retentionMs;
+  }
+
+  async releaseVersion(entity: string, fencingToken: number): Promise<boolean> {
+    const record = this.liveVersion(entity);
+    if (record?.pending?.fencingToken !== fencingToken) return false;
+    delete record.pending;
     return true;
   }
 
-  async get(key: string): Promise<IdempotencyRecord | undefined> {
-    const record = this.liveRecord(key);
-    return record === undefined ? undefined : { ...record };
+  async getVersion(entity: string): Promise<VersionRecord | undefined> {
+    const record = this.liveVersion(entity);
+    return record === undefined ? undefined : structuredClone(record);
   }
 
   /** Drops every record (tests and demos). */
   clear(): void {
-    this.records.clear();
+    this.keys.clear();
+    this.versions.clear();
+    this.occurrences = 0;
   }
 
   private claimNow(request: ClaimRequest): ClaimOutcome {
     assertValidClaim(request);
     const now = this.clock();
-    const existing = this.liveRecord(request.key);
-    if (existing !== undefined && !canTakeOver(existing, request, now)) {
-      return { acquired: false, record: { ...existing } };
-    }
-    if (existing === undefined) this.makeRoom();
-    const record = newClaimRecord(request, ++this.lastToken, now);
-    this.write(record);
-    return { acquired: true, fencingToken: record.fencingToken, record: { ...record } };
+    const identities = identitiesOf(request);
+    const verdicts = identities.map((identity) => judgeIdentity(this.liveOccurrences(identity.key), identity, request, now));
+    const refusal = refusalOf(verdicts);
+    if (refusal !== undefined) return { acquired: false, record: { ...refusal } };
+    this.makeRoom(identities.length);
+    const records = identities.map((identity, index) => {
+      for (const replaced of verdicts[index]!.replaced) this.remove(identity.key, replaced);
+      const record = newClaimRecord(request, ++this.lastToken, now, identity);
+      this.add(record);
+      return record;
+    });
+    const [first, ...rest] = records;
+    const outcome: ClaimOutcome = { acquired: true, fencingToken: first!.fencingToken, record: { ...first! } };
+    if (rest.length > 0) outcome.also = rest.map((record) => ({ key: record.key, fencingToken: record.fencingToken }));
+    return outcome;
   }
 
   private completeNow(request: CompleteRequest): void {
+    assertValidCompletion(request);
     const now = this.clock();
-    const record = this.liveRecord(request.key);
-    if (record?.status !== 'in_progress' || record.fencingToken !== request.fencingToken) {
-      throw new LeaseLostError(request.key, request.fencingToken, record && { ...record });
+    // All or nothing: find every identity's occurrence before changing any.
+    const held = [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])].map((identity) => {
+      const occurrence = this.liveOccurrence(identity.key, identity.fencingToken);
+      if (occurrence?.status !== 'in_progress') {
+        const current = occurrence ?? this.liveOccurrences(identity.key).at(-1);
+        throw new LeaseLostError(identity.key, identity.fencingToken, current && { ...current });
+      }
+      return occurrence;
+    });
+    for (const occurrence of held) {
+      occurrence.status = 'completed';
+      occurrence.expiresAt = now + request.retentionMs;
+      if (request.result === undefined) delete occurrence.result;
+      else occurrence.result = request.result;
+      this.touch(occurrence.key);
     }
-    const completed: IdempotencyRecord = { ...record, status: 'completed', expiresAt: now + request.retentionMs };
-    if (request.result === undefined) delete completed.result;
-    else completed.result = request.result;
-    this.write(completed);
   }
 
-  private liveRecord(key: string): IdempotencyRecord | undefined {
-    const record = this.records.get(key);
+  private releaseOne(key: string, fencingToken: number): boolean {
+    const occurrence = this.liveOccurrence(key, fencingToken);
+    if (occurrence?.status !== 'in_progress') return false;
+    this.remove(key, occurrence);
+    return true;
+  }
+
+  private liveOccurrence(key: string, fencingToken: number): IdempotencyRecord | undefined {
+    return this.liveOccurrences(key).find((occurrence) => occurrence.fencingToken === fencingToken);
+  }
+
+  /** A key's live occurrences; expired ones are swept on the way. */
+  private liveOccurrences(key: string): IdempotencyRecord[] {
+    const occurrences = this.keys.get(key);
+    if (occurrences === undefined) return [];
+    const now = this.clock();
+    const live = occurrences.filter((occurrence) => isLive(occurrence, now));
+    if (live.length !== occurrences.length) {
+      this.occurrences -= occurrences.length - live.length;
+      if (live.length === 0) this.keys.delete(key);
+      else this.keys.set(key, live);
+    }
+    return live;
+  }
+
+  private liveVersion(entity: string): VersionRecord | undefined {
+    const record = this.versions.get(entity);
     if (record === undefined) return undefined;
-    if (isLive(record, this.clock())) return record;
-    this.records.delete(key);
+    if (record.expiresAt > this.clock()) return record;
+    this.versions.delete(entity);
     return undefined;
   }
 
-  // Re-inserting moves the key to the end, so Map order is least-recently-written first.
-  private write(record: IdempotencyRecord): void {
-    this.records.delete(record.key);
-    this.records.set(record.key, record);
+  private add(record: IdempotencyRecord): void {
+    const occurrences = this.keys.get(record.key) ?? [];
+    occurrences.push(record);
+    this.keys.delete(record.key);
+    this.keys.set(record.key, occurrences);
+    this.occurrences++;
   }
 
-  // Oldest-written first: the first record that is expired or completed makes room.
-  private makeRoom(): void {
-    if (this.records.size < this.maxEntries) return;
+  private remove(key: string, record: IdempotencyRecord): void {
+    const occurrences = this.keys.get(key);
+    const index = occurrences?.indexOf(record) ?? -1;
+    if (index < 0) return;
+    occurrences!.splice(index, 1);
+    this.occurrences--;
+    if (occurrences!.length === 0) this.keys.delete(key);
+  }
+
+  // Re-inserting moves the key to the end, so Map order is least-recently-written first.
+  private touch(key: string): void {
+    const occurrences = this.keys.get(key);
+    if (occurrences === undefined) return;
+    this.keys.delete(key);
+    this.keys.set(key, occurrences);
+  }
+
+  // Oldest-written key first: its expired or completed occurrences make room.
+  private makeRoom(needed: number): void {
+    if (this.occurrences + needed <= this.maxEntries) return;
     const now = this.clock();
-    for (const [key, record] of this.records) {
-      if (record.status === 'completed' || !isLive(record, now)) {
-        this.records.delete(key);
-        return;
+    for (const [key, occurrences] of this.keys) {
+      for (const occurrence of [...occurrences]) {
+        if (occurrence.status === 'completed' || !isLive(occurrence, now)) this.remove(key, occurrence);
+        if (this.occurrences + needed <= this.maxEntries) return;
       }
     }
     throw new IdempotencyStoreError(

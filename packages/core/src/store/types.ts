@@ -3,7 +3,14 @@ import type { Clock } from '../clock.js';
 /** Where a key stands. Absent keys have no record at all. */
 export type RecordStatus = 'in_progress' | 'completed';
 
-/** What a store keeps for one key. All times are epoch milliseconds. */
+/**
+ * What a store keeps for one occurrence of a key. All times are epoch milliseconds.
+ *
+ * An unwindowed key has at most one live occurrence. A windowed key (a claim carrying
+ * {@link ClaimWindow}) remembers every occurrence it accepted until that occurrence's
+ * retention passes: its *occurrence history*. Each occurrence has its own fencing token,
+ * which is how `complete`, `release` and `extendLease` name it.
+ */
 export interface IdempotencyRecord {
   /** The full, namespaced key. */
   key: string;
@@ -18,20 +25,40 @@ export interface IdempotencyRecord {
   fingerprint?: string;
   /** The handler's result as JSON text, once completed (absent when not stored). */
   result?: string;
-  /** Event time the window is measured from, for windowed keys. */
+  /** The event time of this occurrence, for windowed keys: windows are measured from it. */
   windowAnchor?: number;
   /** When the current claim was acquired. */
   claimedAt: number;
+  /**
+   * Who made the claim (e.g. the Lambda request id): a retried claim from the same owner, whose
+   * first attempt landed but whose reply was lost, takes its own in-progress claim over.
+   */
+  owner?: string;
 }
 
-/** A sliding time window carried by a claim: duplicates are events closer than `windowMs` to the anchor. */
+/**
+ * A sliding time window carried by a claim: the claim is a duplicate of every remembered occurrence
+ * of its key whose time is closer than `windowMs` to `at`, earlier or later.
+ */
 export interface ClaimWindow {
   /** The event's own time, epoch ms. */
   at: number;
   windowMs: number;
 }
 
-/** Everything a store needs to claim one key. */
+/** One more identity of a delivery (see {@link ClaimRequest.also}). */
+export interface IdentityClaim {
+  key: string;
+  window?: ClaimWindow;
+}
+
+/** One identity of an acquired claim and the fencing token it got for that identity's key. */
+export interface IdentityToken {
+  key: string;
+  fencingToken: number;
+}
+
+/** Everything a store needs to claim one key (and, for `anyOf` strategies, its other identities). */
 export interface ClaimRequest {
   key: string;
   /** How long the claim protects the key while the handler runs. */
@@ -40,11 +67,28 @@ export interface ClaimRequest {
   retentionMs: number;
   fingerprint?: string;
   window?: ClaimWindow;
+  /**
+   * Further identities of the same delivery (an `anyOf` strategy): the claim is refused when
+   * *any* identity meets a remembered occurrence, and otherwise acquires *all* of them together —
+   * never some of them. Keys are distinct from `key` and from each other.
+   */
+  also?: IdentityClaim[];
+  /** Who claims (e.g. the Lambda request id); stored on the record, see {@link IdempotencyRecord.owner}. */
+  owner?: string;
 }
 
-/** The result of a claim: either we own the key now, or someone else's record explains why not. */
+/**
+ * The result of a claim: either we own the key (and every identity in `also`) now, or someone
+ * else's record explains why not. A refusal's `record.key` names the identity that was met.
+ */
 export type ClaimOutcome =
-  | { acquired: true; fencingToken: number; record: IdempotencyRecord }
+  | {
+      acquired: true;
+      fencingToken: number;
+      record: IdempotencyRecord;
+      /** The tokens of `request.also`'s identities, in request order (absent when there were none). */
+      also?: IdentityToken[];
+    }
   | { acquired: false; record: IdempotencyRecord };
 
 /** Everything a store needs to mark a claim completed. */
@@ -55,6 +99,8 @@ export interface CompleteRequest {
   result?: string;
   /** How long the completed record lives from now. */
   retentionMs: number;
+  /** The claim's other identities, completed together with `key`: all of them or none. */
+  also?: IdentityToken[];
 }
 
 /** Per-item outcome of {@link IdempotencyStore.completeMany}. */
@@ -83,9 +129,14 @@ export interface IdempotencyStore {
    * Atomically claims a key. Exactly one of any number of concurrent claimers acquires;
    * the others get the existing record, read in the same atomic step.
    *
-   * A key is acquirable when it has no record, its record is past `expiresAt`, its
-   * `in_progress` lease has lapsed, or it is `completed` and the request's window is
-   * `windowMs` or more from the record's anchor.
+   * An identity (the request's `key` with its `window`, and each of `also`) *meets* a live
+   * occurrence of its key when the occurrence is unwindowed, the identity is unwindowed, or
+   * `|window.at − occurrence.windowAnchor| < window.windowMs`. A met occurrence blocks the claim
+   * when it is `completed`, or `in_progress` with its lease not yet passed and an owner other than
+   * the request's. The claim is refused with the blocking record (a completed one before an
+   * in-progress one, the first identity in request order first); otherwise it acquires every
+   * identity, dropping the met occurrences that no longer block (lapsed or the owner's own) and
+   * adding one new occurrence per identity. The rules are written once in core's `claim-rules.ts`.
    */
   claim(request: ClaimRequest): Promise<ClaimOutcome>;
 
@@ -97,8 +148,10 @@ export interface IdempotencyStore {
   claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]>;
 
   /**
-   * Marks the claim completed and stores the result, only while `fencingToken` is current.
-   * @throws {@link LeaseLostError} when the token is stale or the claim is gone.
+   * Marks the occurrence claimed with `fencingToken` (and each of `also`'s) completed and stores
+   * the result, only while every token still names an `in_progress` occurrence; otherwise nothing
+   * changes. Retention restarts from now.
+   * @throws {@link LeaseLostError} naming (in `key`) the first identity whose claim is gone.
    */
   complete(request: CompleteRequest): Promise<void>;
 
@@ -106,13 +159,36 @@ export interface IdempotencyStore {
   completeMany(requests: readonly CompleteRequest[]): Promise<CompleteOutcome[]>;
 
   /**
-   * Deletes the claim only while `fencingToken` is current, so the next delivery can run.
-   * @returns whether the claim was released (false: the token was stale, nothing changed).
+   * Deletes the in-progress occurrence claimed with `fencingToken` (and each of `also`'s whose
+   * token still names one), so the next delivery can run. Never deletes a completed occurrence.
+   * @returns whether `key`'s occurrence was released (false: the token was stale).
    */
-  release(key: string, fencingToken: number): Promise<boolean>;
+  release(key: string, fencingToken: number, also?: readonly IdentityToken[]): Promise<boolean>;
 
-  /** Reads the live record for a key (strongly consistent); expired records read as undefined. */
-  get(key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Moves the lease of the in-progress occurrence claimed with `fencingToken` (and each of
+   * `also`'s) to `now + leaseMs`, and its retention to at least that: a heartbeat for a handler
+   * that runs longer than its lease. All or nothing, and only while every lease is still running:
+   * a lapsed claim is never revived.
+   * @throws {@link LeaseLostError} naming the first identity whose claim is gone or has lapsed.
+   */
+  extendLease(request: ExtendLeaseRequest): Promise<void>;
+
+  /**
+   * Reads a live occurrence of a key (strongly consistent); expired ones read as undefined.
+   * With `fencingToken`, the occurrence claimed with that token; without, the most recently
+   * claimed one.
+   */
+  get(key: string, fencingToken?: number): Promise<IdempotencyRecord | undefined>;
+}
+
+/** Everything a store needs to extend a running claim's lease. */
+export interface ExtendLeaseRequest {
+  key: string;
+  fencingToken: number;
+  /** The new lease, counted from now. */
+  leaseMs: number;
+  also?: IdentityToken[];
 }
 
 /** Options every built-in store accepts. */
@@ -122,4 +198,80 @@ export interface StoreOptions {
    * @default Date.now
    */
   clock?: Clock;
+}
+
+/**
+ * What an ordering store keeps for one entity: the newest version applied, and the claim of a
+ * newer version while its handler runs. Versions are the order-preserving text of
+ * {@link encodeVersion}: compare them as bytes (`COLLATE "C"`, Lua `<`, DynamoDB string order).
+ */
+export interface VersionRecord {
+  /** The full, namespaced entity key. */
+  entity: string;
+  /** The newest version applied (absent until one completes). */
+  applied?: string;
+  /** The version whose handler is running now, if any. */
+  pending?: PendingVersion;
+  /** Strictly increases each time a version of this entity is claimed. */
+  fencingToken: number;
+  /** Retention: after this instant the record counts as absent. Completion resets it. */
+  expiresAt: number;
+}
+
+/** A claimed version whose handler is running. */
+export interface PendingVersion {
+  version: string;
+  fencingToken: number;
+  leaseExpiresAt: number;
+  claimedAt: number;
+  owner?: string;
+}
+
+/** Everything a store needs to claim one version of an entity. */
+export interface VersionClaimRequest {
+  entity: string;
+  /** Encoded with {@link encodeVersion}. */
+  version: string;
+  leaseMs: number;
+  retentionMs: number;
+  owner?: string;
+}
+
+/**
+ * The result of a version claim:
+ * - `acquired`: the version is newer than the applied one and nothing else runs: apply it;
+ * - `duplicate`: it equals the applied version;
+ * - `stale`: it is older than the applied version;
+ * - `in_progress`: another version of the entity (or this one) is running: retry later.
+ */
+export type VersionClaimOutcome =
+  | { status: 'acquired'; fencingToken: number; record: VersionRecord }
+  | { status: 'duplicate' | 'stale' | 'in_progress'; record: VersionRecord };
+
+/**
+ * The ordering guard's store contract (`ordered()`): apply only versions newer than the last
+ * applied one per entity. Every built-in store implements it next to {@link IdempotencyStore};
+ * each operation is atomic on the server, with the same fencing and lease rules as claims.
+ */
+export interface VersionStore {
+  readonly name: string;
+  /**
+   * Atomically: stale or duplicate against `applied`; `in_progress` while another pending version's
+   * lease runs (unless the request's owner made it); otherwise the request's version becomes pending
+   * with a new fencing token. A lapsed pending version is simply replaced.
+   */
+  claimVersion(request: VersionClaimRequest): Promise<VersionClaimOutcome>;
+  /**
+   * Makes the pending version claimed with `fencingToken` the applied one, only while that token
+   * is pending (versions therefore never move backwards). Retention restarts from now.
+   * @throws {@link LeaseLostError} when the token is no longer pending.
+   */
+  completeVersion(entity: string, fencingToken: number, retentionMs: number): Promise<void>;
+  /**
+   * Drops the pending version claimed with `fencingToken` (its handler failed): `applied` stays.
+   * @returns whether it was dropped.
+   */
+  releaseVersion(entity: string, fencingToken: number): Promise<boolean>;
+  /** Reads the live version record of an entity (strongly consistent). */
+  getVersion(entity: string): Promise<VersionRecord | undefined>;
 }
