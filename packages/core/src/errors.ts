@@ -9,7 +9,8 @@ export type IdempotencyErrorCode =
   | 'KEY_CONFLICT'
   | 'LEASE_LOST'
   | 'STORE_ERROR'
-  | 'RESULT_TOO_LARGE';
+  | 'RESULT_TOO_LARGE'
+  | 'RESULT_UNENCODABLE';
 
 /** Options every idemkit error accepts. */
 export interface IdempotencyErrorOptions {
@@ -148,5 +149,27 @@ export class IdempotencyResultTooLargeError extends IdempotencyError {
         `Return less, or set onOversizeResult: 'skip' to keep the claim without the result`,
     );
     this.name = 'IdempotencyResultTooLargeError';
+  }
+}
+
+/**
+ * A handler's result could not be encoded as JSON (a BigInt, a circular object, nesting too deep),
+ * with `onOversizeResult: 'error'`. The side effect ran and the claim was completed without a
+ * stored result, so a redelivery is still a duplicate; duplicates return undefined.
+ */
+export class IdempotencyResultEncodingError extends IdempotencyError {
+  override readonly code = 'RESULT_UNENCODABLE';
+
+  constructor(
+    readonly key: string,
+    options: IdempotencyErrorOptions = {},
+  ) {
+    super(
+      `[idemkit] the handler ran, but its result for key "${key}" cannot be stored as JSON ` +
+        `(${options.cause instanceof Error ? options.cause.message : String(options.cause)}); ` +
+        `the claim was completed without it. Return plain JSON data, or set onOversizeResult: 'skip'`,
+      options,
+    );
+    this.name = 'IdempotencyResultEncodingError';
   }
 }

@@ -94,11 +94,21 @@ describe('idempotent: new keys and completed duplicates', () => {
     const duplicateLines = lines.filter((line) => line.message.includes('duplicate'));
     expect(duplicateLines).toHaveLength(1);
     expect(duplicateLines[0]!.fields).toMatchObject({
-      key: 'idemkit:eventId:log',
+      key: expect.stringMatching(/^#[A-Za-z0-9_-]{16}$/),
       strategy: 'eventId',
       originalTime: '2026-01-02T03:04:05.000Z',
     });
     expect(JSON.stringify(lines)).not.toContain('card-4242');
+    // Keys are raw field values (emails, phone numbers): logged hashed unless asked.
+    expect(JSON.stringify(lines)).not.toContain('eventId:log');
+  });
+
+  it('logs the raw key only with logKeys: raw', async () => {
+    const { logger, lines } = recordingLogger();
+    const once = idempotent(async (_event?: unknown) => 1, { store: new MemoryStore(), strategy: byId, logger, logKeys: 'raw' });
+    await once(event('raw-log'));
+    await once(event('raw-log'));
+    expect(lines.find((line) => line.message.includes('duplicate'))!.fields).toMatchObject({ key: 'idemkit:eventId:raw-log' });
   });
 });
 

@@ -54,7 +54,7 @@ describe('strategyFromConfig builds', () => {
   });
 
   it('lists the strategies it accepts', () => {
-    expect([...CONFIG_STRATEGIES]).toEqual(['eventId', 'stateWindow', 'contentHash', 'composite']);
+    expect([...CONFIG_STRATEGIES]).toEqual(['eventId', 'stateWindow', 'contentHash', 'composite', 'anyOf']);
   });
 });
 

@@ -1,11 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IdentityToken } from '../store/types.js';
 
 /** The claim a handler runs under: use `fencingToken` to guard its own downstream writes. */
 export interface ActiveClaim {
-  /** The full, namespaced key. */
+  /** The full, namespaced key (the primary identity's, for `anyOf` strategies). */
   key: string;
   /** Strictly increasing per key; a write carrying an older token than the stored one is stale. */
   fencingToken: number;
+  /** The other identities held with it (`anyOf` strategies), each with its own token. */
+  also?: IdentityToken[];
 }
 
 const storage = new AsyncLocalStorage<ActiveClaim>();

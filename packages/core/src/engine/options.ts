@@ -33,6 +33,8 @@ export interface IdempotencyOutcome {
   kind: OutcomeKind;
   /** The key, when one could be built. */
   key?: string;
+  /** The fencing token the handler ran under, when it ran. */
+  fencingToken?: number;
   strategy: string;
 }
 
@@ -97,8 +99,15 @@ export interface EngineOptions<TEvent = unknown, TResult = unknown> {
   /** Called once per delivery with how it ended; feed counters and metrics from here. */
   onOutcome?: (outcome: IdempotencyOutcome) => void;
   /**
-   * Where idemkit logs. Logs carry keys and strategy names, never payloads.
+   * Where idemkit logs. Logs carry hashed keys and strategy names, never payloads.
    * @default silent
    */
   logger?: IdempotencyLogger;
+  /**
+   * How keys appear in log lines. Keys are raw field values (conversation ids, but also emails or
+   * phone numbers), so by default logs carry a short hash (`#` + 16 characters of SHA-256) that
+   * still tells keys apart; `'raw'` logs the key itself. Hooks always receive the raw key.
+   * @default 'hash'
+   */
+  logKeys?: 'hash' | 'raw';
 }

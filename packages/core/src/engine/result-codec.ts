@@ -1,22 +1,33 @@
-import { IdempotencyResultTooLargeError } from '../errors.js';
+import { IdempotencyResultEncodingError, IdempotencyResultTooLargeError } from '../errors.js';
 
-/** What to do with a result the store cannot hold. */
+/** What to do with a result the store cannot hold (too large, or not encodable as JSON). */
 export type OversizePolicy = 'error' | 'skip';
 
-/** A result made ready for the store, and whether it had to be dropped for size. */
+/** A result made ready for the store, and why it had to be dropped, if it was. */
 export interface EncodedResult {
   text: string | undefined;
-  oversize?: IdempotencyResultTooLargeError;
+  /** Why the result is not stored although the handler returned one. */
+  oversize?: IdempotencyResultTooLargeError | IdempotencyResultEncodingError;
 }
 
-/** Encodes a handler's result as JSON text, enforcing the store's size limit without ever truncating. */
+/**
+ * Encodes a handler's result as JSON text, enforcing the store's size limit without ever
+ * truncating. Never throws: the handler has already run, so a result that cannot be encoded
+ * must still let the claim complete.
+ */
 export function encodeResult(
   key: string,
   result: unknown,
   policy: { store: boolean; maxBytes: number | undefined },
 ): EncodedResult {
   if (!policy.store || result === undefined) return { text: undefined };
-  const text = JSON.stringify(result);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(result);
+  } catch (error) {
+    // BigInt, a circular object, or nesting deeper than the stack: the effect happened regardless.
+    return { text: undefined, oversize: new IdempotencyResultEncodingError(key, { cause: error }) };
+  }
   if (text === undefined) return { text: undefined };
   const bytes = Buffer.byteLength(text, 'utf8');
   if (policy.maxBytes !== undefined && bytes > policy.maxBytes) {

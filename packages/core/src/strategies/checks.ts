@@ -147,7 +147,7 @@ export function checkStrategyName(value: unknown, field: string): string {
 }
 
 /** Checks composite children: a non-empty array of strategies, at most one of them windowed. */
-export function checkChildren(value: unknown, field: string): DedupKeyStrategy[] {
+export function checkChildren(value: unknown, field: string, { oneWindow = true } = {}): DedupKeyStrategy[] {
   if (value === undefined) throw new ConfigError(field, 'is missing; list the strategies to combine');
   if (!Array.isArray(value)) throw new ConfigError(field, `must be an array of strategies, got ${describeType(value)}`);
   if (value.length === 0) throw new ConfigError(field, 'is empty; list at least one strategy to combine');
@@ -155,7 +155,7 @@ export function checkChildren(value: unknown, field: string): DedupKeyStrategy[]
     if (!isStrategy(child)) throw new ConfigError(`${field}[${index}]`, `must be a strategy (an object with keyFor), got ${describeType(child)}`);
   });
   const children = value as DedupKeyStrategy[];
-  checkOneWindow(children, field);
+  if (oneWindow) checkOneWindow(children, field);
   return children;
 }
 

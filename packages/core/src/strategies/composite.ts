@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkNoAnyOf } from './any-of.js';
 import { checkChildren, checkKnownFields, checkOptions, windowMsOf } from './checks.js';
 import { formatKey } from './key-format.js';
 import type { DedupKey, DedupKeyStrategy, KeyPart, KeyWindow } from './types.js';
@@ -28,6 +29,7 @@ export function composite<TEvent = unknown>(options: CompositeOptions<TEvent>): 
   const record = checkOptions(options, '{ of: [eventId(), stateWindow({ … })] }');
   checkKnownFields(record, ['of'], '', 'composite');
   const children = checkChildren(record['of'], 'of') as DedupKeyStrategy<TEvent>[];
+  checkNoAnyOf(children, 'of');
   const windowed = children.map(windowMsOf).find((windowMs) => windowMs !== undefined);
   return {
     name: 'composite',

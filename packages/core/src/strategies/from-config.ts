@@ -12,6 +12,7 @@ import {
   isRecord,
   isStrategy,
 } from './checks.js';
+import { anyOf, checkNoAnyOf } from './any-of.js';
 import { composite } from './composite.js';
 import { contentHash } from './content-hash.js';
 import { eventId } from './event-id.js';
@@ -49,17 +50,24 @@ export interface CompositeConfig {
   of: readonly StrategyConfig[];
 }
 
+/** JSON config of {@link anyOf}: `{ "strategy": "anyOf", "of": [ … ] }` — a duplicate when any identity matches. */
+export interface AnyOfConfig {
+  strategy: 'anyOf';
+  of: readonly StrategyConfig[];
+}
+
 /** Any strategy that JSON config can describe (custom strategies are code only). */
-export type StrategyConfig = EventIdConfig | StateWindowConfig | ContentHashConfig | CompositeConfig;
+export type StrategyConfig = EventIdConfig | StateWindowConfig | ContentHashConfig | CompositeConfig | AnyOfConfig;
 
 /** The strategy names JSON config accepts. */
-export const CONFIG_STRATEGIES = ['eventId', 'stateWindow', 'contentHash', 'composite'] as const;
+export const CONFIG_STRATEGIES = ['eventId', 'stateWindow', 'contentHash', 'composite', 'anyOf'] as const;
 
 const FIELDS: Record<StrategyConfig['strategy'], readonly string[]> = {
   eventId: ['strategy', 'path'],
   stateWindow: ['strategy', 'entity', 'state', 'time', 'windowMs'],
   contentHash: ['strategy', 'include', 'exclude'],
   composite: ['strategy', 'of'],
+  anyOf: ['strategy', 'of'],
 };
 const EXAMPLE = '{"strategy":"eventId","path":"detail.eventId"}';
 
@@ -126,15 +134,21 @@ function build(config: unknown, prefix: string): DedupKeyStrategy {
       });
     }
     case 'composite': {
-      const of = config['of'];
-      if (of === undefined) throw new ConfigError(at('of'), 'is missing; list the strategies to combine');
-      if (!Array.isArray(of)) throw new ConfigError(at('of'), `must be an array of strategy configs, got ${describeType(of)}`);
-      if (of.length === 0) throw new ConfigError(at('of'), 'is empty; list at least one strategy to combine');
-      const children = of.map((child: unknown, index) => build(child, `${at('of')}[${index}]`));
+      const children = buildChildren(config['of'], at('of'));
+      checkNoAnyOf(children, at('of'));
       checkOneWindow(children, at('of'));
       return composite({ of: children });
     }
+    case 'anyOf':
+      return anyOf({ of: buildChildren(config['of'], at('of')) });
   }
+}
+
+function buildChildren(of: unknown, field: string): DedupKeyStrategy[] {
+  if (of === undefined) throw new ConfigError(field, 'is missing; list the strategies to combine');
+  if (!Array.isArray(of)) throw new ConfigError(field, `must be an array of strategy configs, got ${describeType(of)}`);
+  if (of.length === 0) throw new ConfigError(field, 'is empty; list at least one strategy to combine');
+  return of.map((child: unknown, index) => build(child, `${field}[${index}]`));
 }
 
 function checkStrategy(value: unknown, field: string): StrategyConfig['strategy'] {

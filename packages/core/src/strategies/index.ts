@@ -1,10 +1,11 @@
 // Public surface of the key strategies; internal helpers stay unexported.
-export type { DedupKey, DedupKeyStrategy, KeyPart, KeyWindow } from './types.js';
+export type { DedupIdentity, DedupKey, DedupKeyStrategy, KeyPart, KeyWindow } from './types.js';
 export { eventId, type EventIdOptions } from './event-id.js';
 export { stateWindow, type StateWindowOptions, type StateWindowStrategy } from './state-window.js';
 export { contentHash, type ContentHashOptions } from './content-hash.js';
 export { composite, type CompositeOptions, type CompositeStrategy } from './composite.js';
 export { custom } from './custom.js';
+export { anyOf, type AnyOfOptions, type AnyOfStrategy } from './any-of.js';
 export {
   strategyFromConfig,
   CONFIG_STRATEGIES,
@@ -13,6 +14,7 @@ export {
   type StateWindowConfig,
   type ContentHashConfig,
   type CompositeConfig,
+  type AnyOfConfig,
 } from './from-config.js';
 export { previewStrategy, type PreviewEntry } from './preview.js';
 export { formatKey, MAX_KEY_LENGTH } from './key-format.js';
