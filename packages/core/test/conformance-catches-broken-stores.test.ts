@@ -1,99 +1,12 @@
-import { setImmediate as nextTick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { LeaseLostError, type ClaimOutcome, type ClaimRequest, type CompleteRequest, type IdempotencyRecord, type IdempotencyStore } from '../src/index.js';
 import { runStoreConformance, type ConformanceTestApi, type StoreFactory } from '../src/testing/index.js';
+import { NaiveServer, NaiveStore, type Faults } from './support/naive-store.js';
 
-// The conformance suite is only worth something if it fails broken stores. Each store below
-// has one fault seen in home-made dedup code; the suite must flag it.
+// The conformance suite is only worth something if it fails broken stores. NaiveStore is a
+// correct store on the contract that can carry one fault at a time, each a bug seen in home-made
+// dedup code or in an adapter under review; the suite must flag every one, by a test that names it.
 
-interface Faults {
-  /** Reads, yields, then writes: the `if exists … write` race. */
-  checkThenWrite?: boolean;
-  /** Restarts tokens at 1 whenever a record is gone. */
-  tokensRestart?: boolean;
-  /** Trusts the server to delete expired records, never reading expiresAt. */
-  ignoresExpiresAt?: boolean;
-}
-
-class NaiveStore implements IdempotencyStore {
-  readonly name = 'naive';
-  constructor(
-    private readonly records: Map<string, IdempotencyRecord>,
-    private readonly now: () => number,
-    private readonly faults: Faults,
-    private readonly counter = { last: 0 },
-  ) {}
-
-  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
-    const existing = this.live(request.key);
-    if (this.faults.checkThenWrite) await nextTick();
-    const now = this.now();
-    const takeOver =
-      existing === undefined ||
-      (existing.status === 'in_progress' && existing.leaseExpiresAt <= now) ||
-      (existing.status === 'completed' && request.window !== undefined && existing.windowAnchor !== undefined &&
-        Math.abs(request.window.at - existing.windowAnchor) >= request.window.windowMs);
-    if (!takeOver) return { acquired: false, record: { ...existing! } };
-    const fencingToken = this.faults.tokensRestart ? (existing?.fencingToken ?? 0) + 1 : ++this.counter.last;
-    const record: IdempotencyRecord = {
-      key: request.key,
-      status: 'in_progress',
-      fencingToken,
-      leaseExpiresAt: now + request.leaseMs,
-      expiresAt: now + Math.max(request.leaseMs, request.retentionMs),
-      claimedAt: now,
-      ...(request.fingerprint === undefined ? {} : { fingerprint: request.fingerprint }),
-      ...(request.window === undefined ? {} : { windowAnchor: request.window.at }),
-    };
-    this.records.set(request.key, record);
-    return { acquired: true, fencingToken, record: { ...record } };
-  }
-
-  async claimMany(requests: readonly ClaimRequest[]) {
-    const outcomes = [];
-    for (const request of requests) outcomes.push(await this.claim(request));
-    return outcomes;
-  }
-
-  async complete(request: CompleteRequest) {
-    const record = this.live(request.key);
-    if (record?.status !== 'in_progress' || record.fencingToken !== request.fencingToken) {
-      throw new LeaseLostError(request.key, request.fencingToken, record);
-    }
-    const completed: IdempotencyRecord = { ...record, status: 'completed', expiresAt: this.now() + request.retentionMs };
-    if (request.result === undefined) delete completed.result;
-    else completed.result = request.result;
-    this.records.set(request.key, completed);
-  }
-
-  async completeMany(requests: readonly CompleteRequest[]) {
-    const outcomes = [];
-    for (const request of requests) {
-      outcomes.push(await this.complete(request).then(() => ({ ok: true as const }), (error: Error) => ({ ok: false as const, error })));
-    }
-    return outcomes;
-  }
-
-  async release(key: string, fencingToken: number) {
-    const record = this.live(key);
-    if (record?.status !== 'in_progress' || record.fencingToken !== fencingToken) return false;
-    this.records.delete(key);
-    return true;
-  }
-
-  async get(key: string) {
-    const record = this.live(key);
-    return record && { ...record };
-  }
-
-  private live(key: string) {
-    const record = this.records.get(key);
-    if (record === undefined || this.faults.ignoresExpiresAt) return record;
-    return record.expiresAt > this.now() ? record : undefined;
-  }
-}
-
-/** Runs the whole suite against a store and returns the names of the tests that failed. */
+/** Runs the whole suite against a naive store with `faults` and returns the names of the tests that failed. */
 async function failingConformanceTests(faults: Faults): Promise<string[]> {
   const tests: Array<{ name: string; body: () => Promise<void> }> = [];
   const path: string[] = [];
@@ -106,11 +19,12 @@ async function failingConformanceTests(faults: Faults): Promise<string[]> {
     it: (name, body) => tests.push({ name: [...path.slice(1), name].join(' › '), body }),
     expect,
   };
-  const shared = new WeakMap<object, Map<string, IdempotencyRecord>>();
+  // Every store of one test shares its clock: that makes them connections to one server.
+  const servers = new WeakMap<object, NaiveServer>();
   const factory: StoreFactory = ({ clock }) => {
-    let records = shared.get(clock);
-    if (records === undefined) shared.set(clock, (records = new Map()));
-    return new NaiveStore(records, clock.now, faults);
+    let server = servers.get(clock);
+    if (server === undefined) servers.set(clock, (server = new NaiveServer()));
+    return new NaiveStore(server, clock.now, faults);
   };
   runStoreConformance(api, { name: 'naive', factory, concurrentClaimers: 20 });
   const failed: string[] = [];
@@ -118,27 +32,135 @@ async function failingConformanceTests(faults: Faults): Promise<string[]> {
   return failed;
 }
 
+/** Each fault, and conformance tests that must fail on it (at least one, named). */
+const mutants: Array<{ fault: string; faults: Faults; caughtBy: string[] }> = [
+  {
+    fault: 'the check-then-write race',
+    faults: { checkThenWrite: true },
+    caughtBy: [
+      'concurrency › exactly one of 20 concurrent claimers on separate connections acquires',
+      'concurrency › exactly one of 20 concurrent claimers takes over a lapsed lease',
+      'several identities per claim (anyOf) › of 20 concurrent re-sends sharing one state identity, exactly one acquires and the others leave nothing',
+    ],
+  },
+  {
+    fault: 'fencing tokens that restart once a record is deleted',
+    faults: { tokensRestart: true },
+    caughtBy: [
+      'fencing tokens › strictly increase across release, lease expiry and retention expiry',
+      'fencing tokens › tokens keep increasing over many release/re-claim cycles at one instant',
+      'several identities per claim (anyOf) › fencing tokens of every identity strictly increase across re-claims',
+    ],
+  },
+  {
+    fault: 'expiry left to the server (expiresAt never read)',
+    faults: { ignoresExpiresAt: true },
+    caughtBy: [
+      'retention › a completed key past expiresAt counts as absent even if the server has not deleted it',
+      'occurrence history › an occurrence past its retention no longer counts, while younger ones still do',
+      'ordering guard (versions per entity) › a version record past its retention counts as absent',
+    ],
+  },
+  {
+    fault: 'complete ignoring expiresAt',
+    faults: { completeIgnoresExpiresAt: true },
+    caughtBy: ['retention of claims in progress › complete and release of a claim past its retention are refused, even if the server still holds it'],
+  },
+  {
+    fault: 'release ignoring expiresAt',
+    faults: { releaseIgnoresExpiresAt: true },
+    caughtBy: ['retention of claims in progress › complete and release of a claim past its retention are refused, even if the server still holds it'],
+  },
+  {
+    fault: "a take-over keeping the previous holder's result",
+    faults: { takeOverKeeps: 'result' },
+    caughtBy: [
+      'retention of claims in progress › a claim taking over an expired record keeps nothing of the old one',
+      'retention › a completed key past expiresAt counts as absent even if the server has not deleted it',
+    ],
+  },
+  {
+    fault: "a take-over keeping the previous holder's fingerprint",
+    faults: { takeOverKeeps: 'fingerprint' },
+    caughtBy: [
+      'retention of claims in progress › a claim taking over an expired record keeps nothing of the old one',
+      'retention of claims in progress › a claim taking over a lapsed lease keeps nothing of the old holder',
+      'occurrence history › a lapsed in-progress occurrence is taken over inside its window; other occurrences stay',
+    ],
+  },
+  {
+    fault: "a take-over keeping the previous holder's windowAnchor",
+    faults: { takeOverKeeps: 'windowAnchor' },
+    caughtBy: ['retention of claims in progress › a claim taking over a lapsed lease keeps nothing of the old holder'],
+  },
+  {
+    fault: "a take-over keeping the previous holder's owner",
+    faults: { takeOverKeeps: 'owner' },
+    caughtBy: [
+      'retention of claims in progress › a claim taking over an expired record keeps nothing of the old one',
+      'retention of claims in progress › a claim taking over a lapsed lease keeps nothing of the old holder',
+    ],
+  },
+  {
+    fault: 'a single anchor per key (a late redelivery after a newer occurrence runs again)',
+    faults: { singleAnchorPerKey: true },
+    caughtBy: [
+      'occurrence history › a late redelivery of an earlier occurrence, after a newer one, is a duplicate of the earlier one',
+      'occurrence history › fifty occurrences of one key are all remembered',
+      'occurrence history › property: over generated streams, every logical event acquires exactly once (sequential)',
+    ],
+  },
+  {
+    fault: 'identities claimed one by one without rollback',
+    faults: { identitiesOneByOne: true },
+    caughtBy: [
+      'several identities per claim (anyOf) › a delivery sharing any one identity is refused with that record, and leaves nothing behind',
+      'several identities per claim (anyOf) › claimMany: an item sharing an identity with an earlier item sees its claim; a distinct one acquires',
+      'several identities per claim (anyOf) › a completed identity answers before an in-progress one, whichever comes first in the claim',
+    ],
+  },
+  {
+    fault: 'the owner ignored (a retry after a lost reply is refused by its own claim)',
+    faults: { ignoresOwner: true },
+    caughtBy: [
+      'owners › the owner meeting its own in-progress claim takes it over with a higher token',
+      'ordering guard (versions per entity) › the owner takes its own pending claim over; fencing tokens strictly increase',
+    ],
+  },
+  {
+    fault: 'extendLease reviving a lapsed claim',
+    faults: { extendRevivesLapsed: true },
+    caughtBy: ['lease extension › extendLease never revives a lapsed, stale or completed claim'],
+  },
+  {
+    fault: 'a version claim that lets an older version apply',
+    faults: { olderVersionApplies: true },
+    caughtBy: [
+      'ordering guard (versions per entity) › newer versions apply; an equal one is a duplicate and an older one stale',
+      'ordering guard (versions per entity) › tuple versions break equal times by their next element',
+      'ordering guard (versions per entity) › property: concurrent writers over a shuffled stream converge on the newest version and never move back',
+    ],
+  },
+  {
+    fault: 'claimMany judging every item against the store as it was before the batch',
+    faults: { batchJudgedUpFront: true },
+    caughtBy: [
+      'batches › claimMany answers in request order; a key repeated in the batch is acquired once',
+      'occurrence history › claimMany: distinct occurrences in one batch both acquire; a repeat sees the earlier item',
+      'several identities per claim (anyOf) › claimMany: an item sharing an identity with an earlier item sees its claim; a distinct one acquires',
+    ],
+  },
+];
+
 describe('the conformance suite fails broken stores', () => {
   it('passes the naive store when it has no fault (the baseline is right)', async () => {
     expect(await failingConformanceTests({})).toEqual([]);
   });
 
-  it('catches the check-then-write race', async () => {
-    const failed = await failingConformanceTests({ checkThenWrite: true });
-    expect(failed).toContain('concurrency › exactly one of 20 concurrent claimers on separate connections acquires');
-    expect(failed).toContain('concurrency › exactly one of 20 concurrent claimers takes over a lapsed lease');
-  });
-
-  it('catches fencing tokens that restart after a release', async () => {
-    const failed = await failingConformanceTests({ tokensRestart: true });
-    expect(failed).toContain('fencing tokens › strictly increase across release, lease expiry and retention expiry');
-    expect(failed).toContain('fencing tokens › tokens keep increasing over many release/re-claim cycles at one instant');
-  });
-
-  it('catches a store that leaves expiry to the server', async () => {
-    const failed = await failingConformanceTests({ ignoresExpiresAt: true });
-    expect(failed).toContain(
-      'retention › a completed key past expiresAt counts as absent even if the server has not deleted it',
-    );
-  });
+  for (const { fault, faults, caughtBy } of mutants) {
+    it(`catches ${fault}`, async () => {
+      const failed = await failingConformanceTests(faults);
+      for (const name of caughtBy) expect(failed, `failing tests: ${failed.join('; ')}`).toContain(name);
+    });
+  }
 });
