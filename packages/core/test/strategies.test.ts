@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, KeyExtractionError } from '../src/errors.js';
 import {
+  anyOf,
   composite,
   contentHash,
   custom,
@@ -9,6 +10,7 @@ import {
   previewStrategy,
   sha256Base64url,
   stateWindow,
+  strategyFromConfig,
   type DedupKey,
   type DedupKeyStrategy,
 } from '../src/strategies/index.js';
@@ -348,6 +350,27 @@ describe('previewStrategy', () => {
     expect(states[1]?.parts?.[1]).toEqual({ label: 'detail.status', value: 'connected' });
   });
 
+  it('remembers every occurrence: a late redelivery after a newer occurrence is still a duplicate', () => {
+    // The single-anchor model re-ran the third event: the occurrence at T0 + 10 s had moved the anchor.
+    const preview = previewStrategy(window500(), [genesys(T0), genesys(T0 + 10_000), genesys(T0), genesys(T0 + 120, { id: 're-send' })]);
+    expect(preview.map((entry) => entry.duplicateOf)).toEqual([undefined, undefined, 0, 0]);
+  });
+
+  it('anyOf: a duplicate when any identity matches, and says which one', () => {
+    const strategy = anyOf([eventId(), window500()]);
+    const preview = previewStrategy(strategy, [
+      { ...genesys(T0), id: 'e-1' },
+      { ...genesys(T0 + 60_000), id: 'e-1' }, // same envelope id, state time far away: the id matches
+      { ...genesys(T0 + 100), id: 'e-2' }, // new id, inside the window: the state window matches
+      { ...genesys(T0 + 120_000), id: 'e-3' }, // a legitimate repeat
+    ]);
+    expect(preview.map((entry) => entry.duplicateOf)).toEqual([undefined, 0, 0, undefined]);
+    expect(preview[1]!.matchedKey).toBe('eventId:e-1');
+    expect(preview[0]!.key).toBe('eventId:e-1');
+    expect(preview[2]!.matchedKey).toBe('stateWindow:conv-1:accepted');
+    expect(preview[0]!.also?.map((identity) => identity.key)).toEqual(['stateWindow:conv-1:accepted']);
+  });
+
   it('rethrows errors that are not about the event', () => {
     const broken: DedupKeyStrategy = {
       name: 'broken',
@@ -356,6 +379,34 @@ describe('previewStrategy', () => {
       },
     };
     expect(() => previewStrategy(broken, [{}])).toThrow(RangeError);
+  });
+});
+
+describe('anyOf', () => {
+  it('gives the first child’s key and the others as further identities, each in its own key space', () => {
+    const strategy = anyOf({ of: [eventId(), window500(), contentHash({ include: ['detail'] })] });
+    const key = strategy.keyFor(genesys(T0));
+    expect(key.key).toBe(eventId().keyFor(genesys(T0)).key);
+    expect(key.also?.map((identity) => identity.key.split(':')[0])).toEqual(['stateWindow', 'contentHash']);
+    expect(key.also?.[0]!.window).toEqual({ at: T0, windowMs: 500 });
+  });
+
+  it('flattens nested anyOf, keeps a repeated identity once, and builds from JSON config', () => {
+    const nested = anyOf([anyOf([eventId(), window500()]), eventId()]);
+    expect(nested.keyFor(genesys(T0)).also?.map((identity) => identity.key)).toEqual(['stateWindow:conv-1:accepted']);
+    const fromConfig = strategyFromConfig({
+      strategy: 'anyOf',
+      of: [{ strategy: 'eventId' }, { strategy: 'stateWindow', entity: 'detail.conversationId', state: 'detail.status', time: 'detail.timestamp', windowMs: 500 }],
+    });
+    expect(fromConfig.keyFor(genesys(T0))).toEqual(anyOf([eventId(), window500()]).keyFor(genesys(T0)));
+  });
+
+  it('refuses an anyOf inside a composite, naming where it is', () => {
+    expect(() => composite({ of: [eventId(), anyOf([eventId()])] })).toThrow(/of\[1\]/);
+    expect(() => strategyFromConfig({ strategy: 'composite', of: [{ strategy: 'anyOf', of: [{ strategy: 'eventId' }] }] })).toThrow(
+      expect.objectContaining({ field: 'of[0]' }),
+    );
+    expect(() => strategyFromConfig({ strategy: 'anyOf', of: [] })).toThrow(expect.objectContaining({ field: 'of' }));
   });
 });
 
