@@ -1,6 +1,7 @@
 import type { IdempotencyConfig } from './config.js';
 import { runtimeProvider } from './engine-provider.js';
 import { handlerNameOf } from './namespace.js';
+import { ownerOf } from './owner.js';
 import type { EventBridgeEventLike, LambdaContextLike } from './types.js';
 
 /** A Lambda handler as the wrappers take it: `(event, context)`, async or not. */
@@ -49,7 +50,11 @@ export function makeIdempotent<
     const { engine, leaseFor, finish } = await runtime.get(context);
     try {
       const leaseMs = leaseFor(context);
-      return await engine.run(event, (claimed) => handler(claimed, context), leaseMs === undefined ? {} : { leaseMs });
+      const owner = ownerOf(context);
+      return await engine.run(event, (claimed) => handler(claimed, context), {
+        ...(leaseMs === undefined ? {} : { leaseMs }),
+        ...(owner === undefined ? {} : { owner }),
+      });
     } finally {
       finish(context);
     }

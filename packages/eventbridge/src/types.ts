@@ -6,6 +6,11 @@
 export interface LambdaContextLike {
   /** The function's name: the first half of the default namespace. */
   functionName?: string;
+  /**
+   * The invocation's request id. Lambda keeps it across its own retries of one asynchronous
+   * invocation, so it names the claim's owner: a retry meeting its own in-progress claim takes it over.
+   */
+  awsRequestId?: string;
   /** Milliseconds left before Lambda stops this invocation: the claim's lease follows it. */
   getRemainingTimeInMillis?: () => number;
 }

@@ -53,7 +53,9 @@ describe.each(STORE_KINDS)('makeIdempotent on the %s store', (kind) => {
 
     const duplicates = logger.lines.filter((line) => line.message === 'idempotency: duplicate skipped');
     expect(duplicates).toHaveLength(1);
-    expect(duplicates[0]!.fields).toMatchObject({ strategy: 'eventId', key: expect.stringContaining(event.id) });
+    // Keys are raw field values: the log carries a short hash of it, never the key itself.
+    expect(duplicates[0]!.fields).toMatchObject({ strategy: 'eventId', key: expect.stringMatching(/^#[A-Za-z0-9_-]{16}$/) });
+    expect(JSON.stringify(duplicates[0])).not.toContain(event.id);
     expect(Date.parse(duplicates[0]!.fields['originalTime'] as string)).toBe(t.clock.now() - 5_000);
     expect(JSON.stringify(duplicates[0])).not.toContain(event.detail.orderId); // no payload
   });
@@ -217,3 +219,37 @@ describe.each(STORE_KINDS)('makeIdempotent on the %s store', (kind) => {
 function resentSame<T>(event: T): T {
   return structuredClone(event);
 }
+
+describe.each(STORE_KINDS)('makeIdempotent claim owners on the %s store', (kind) => {
+  let t: TestStore;
+  beforeEach(() => {
+    t = openStore(kind);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('a claim whose reply was lost is taken over by its own request id, never by another invocation', async () => {
+    const namespace = uniqueNamespace();
+    let runs = 0;
+    const handler = makeIdempotent(
+      async () => {
+        runs += 1;
+        return 'synced';
+      },
+      { store: t.store, namespace, strategy: { strategy: 'eventId' }, env: false, logLevel: 'off' },
+    );
+    const event = orderEvent();
+    const context = lambdaContext({ functionName: 'owners' });
+    // The first attempt's claim landed, but its reply was lost: nothing ran under it.
+    const key = `${namespace}:eventId:${event.id}`;
+    const landed = await t.store.claim({ key, leaseMs: 60_000, retentionMs: 3_600_000, owner: context.awsRequestId });
+    expect(landed.acquired).toBe(true);
+    // Another invocation meets a claim it does not own: in progress, retry later.
+    await expect(handler(event, lambdaContext({ functionName: 'owners' }))).rejects.toMatchObject({ code: 'IN_PROGRESS' });
+    // The same request retried (the client's re-send, or Lambda's own retry) takes its claim over and runs once.
+    await expect(handler(event, context)).resolves.toBe('synced');
+    await expect(handler(event, lambdaContext({ functionName: 'owners' }))).resolves.toBe('synced');
+    expect(runs).toBe(1);
+  });
+});

@@ -170,7 +170,7 @@ describe('duplicate log line', () => {
     expect(line).toEqual({
       level: 'info',
       message: 'idempotency: duplicate skipped',
-      key: `orders:eventId:${event.id}`,
+      key: expect.stringMatching(/^#[A-Za-z0-9_-]{16}$/),
       strategy: 'eventId',
       originalTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       fencingToken: expect.any(Number),

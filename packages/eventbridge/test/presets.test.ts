@@ -85,6 +85,29 @@ describe.each(STORE_KINDS)('genesysCloud preset on the %s store', (kind) => {
     expect(await deliver(first, second, resent(second))).toEqual([true, true, false]);
   });
 
+  it('drops a late redelivery (and a late re-send) of an occurrence after a legitimate repeat arrived', async () => {
+    const { deliver } = consumer(t, { preset: 'genesysCloud' });
+    const first = genesysEvent({ conversationId, participantId: agent, topic: 'acw', eventTime: T0 });
+    const repeat = genesysEvent({ conversationId, participantId: agent, topic: 'acw', eventTime: T0 + 4 * MINUTE });
+    // EventBridge retries the first delivery after the repeat was processed: with one anchor per
+    // key it ran again; the occurrence history remembers both.
+    t.clock.advance(10 * MINUTE);
+    expect(await deliver(first, repeat, structuredClone(first), resent(first), structuredClone(repeat))).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('processes out-of-order occurrences, then drops the redeliveries of each', async () => {
+    const { deliver } = consumer(t, { preset: 'genesysCloud' });
+    const later = genesysEvent({ conversationId, participantId: customer, topic: 'customer.end', eventTime: T0 + 2 * MINUTE });
+    const earlier = genesysEvent({ conversationId, participantId: customer, topic: 'customer.end', eventTime: T0 });
+    expect(await deliver(later, earlier, structuredClone(later), structuredClone(earlier))).toEqual([true, true, false, false]);
+  });
+
   it('processes two participants starting at the same millisecond', async () => {
     const { deliver } = consumer(t, { preset: 'genesysCloud' });
     const first = genesysEvent({ conversationId, participantId: agent, topic: 'user.start', eventTime: T0 });
@@ -128,6 +151,13 @@ describe.each(STORE_KINDS)('niceCxone preset on the %s store', (kind) => {
     expect(await deliver(started, structuredClone(started))).toEqual([true, false]);
     t.clock.advance(45 * MINUTE); // the bridge re-sends after an outage
     expect(await deliver(resent(started))).toEqual([false]);
+  });
+
+  it('drops a late redelivery of an event after the conversation started again', async () => {
+    const { deliver } = consumer(t, { preset: 'niceCxone' });
+    const first = cxoneEvent({ conversationId, eventType: 'ContactStarted', at: T0, idempotencyKey: null });
+    const again = cxoneEvent({ conversationId, eventType: 'ContactStarted', at: T0 + 10 * MINUTE, idempotencyKey: null });
+    expect(await deliver(first, again, structuredClone(first), resent(first))).toEqual([true, true, false, false]);
   });
 
   it('processes a conversation that starts again later, with a new IdempotencyKey or the same one', async () => {

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchItemSkippedError, eventId, IdempotencyInProgressError, KeyExtractionError, type IdempotencyStore } from '@idemkit/core';
 import { MalformedRecordError, makeIdempotentSqs, type SqsRecordContext } from '../src/index.js';
-import { orderEvent, sqsEvent, sqsRecord } from './support/events.js';
+import { genesysEvent, orderEvent, resent, sqsEvent, sqsRecord, T0 } from './support/events.js';
 import { lambdaContext, recordingLogger } from './support/lambda.js';
 import { openStore, STORE_KINDS, uniqueNamespace, type TestStore } from './support/stores.js';
 
@@ -148,6 +148,27 @@ describe.each(STORE_KINDS)('makeIdempotentSqs on the %s store', (kind) => {
     expect(response.batchItemFailures).toEqual([]);
     expect(calls).toBe(1);
     expect(results).toEqual(['duplicate', 'duplicate']);
+  });
+
+  it('runs two distinct occurrences of one conversation state in one batch, and answers a real repeat as a duplicate', async () => {
+    // The single-anchor model ran the first, answered the second as a "duplicate" and let SQS delete it.
+    const ran: number[] = [];
+    const handler = makeIdempotentSqs(
+      async (event: ReturnType<typeof genesysEvent>) => {
+        ran.push(Number(event.detail.eventBody.eventTime));
+        return 'ok';
+      },
+      { store: t.store, namespace: uniqueNamespace(), strategy: { preset: 'genesysCloud' }, env: false, logLevel: 'off' },
+    );
+    const occurrence = (eventTime: number) =>
+      genesysEvent({ conversationId: 'conv-batch', participantId: 'agent-1', topic: 'user.start', eventTime });
+    const first = occurrence(T0);
+    const response = await handler(
+      sqsEvent(sqsRecord(first), sqsRecord(occurrence(T0 + 10_000)), sqsRecord(resent(first)), sqsRecord(occurrence(T0 + 20))),
+      lambdaContext(),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ran).toEqual([T0, T0 + 10_000]);
   });
 
   it('lets the failed records of a batch run when the queue redelivers them', async () => {

@@ -2,6 +2,7 @@ import { ConfigError, type BatchItemOutcome } from '@idemkit/core';
 import type { SqsIdempotencyConfig } from '../config.js';
 import { runtimeProvider } from '../engine-provider.js';
 import { handlerNameOf } from '../namespace.js';
+import { recordOwnerOf } from '../owner.js';
 import type {
   EventBridgeEventLike,
   LambdaContextLike,
@@ -85,6 +86,7 @@ export function makeIdempotentSqs<
         {
           stopOnFirstFailure: fifoOption === 'auto' ? isFifoBatch(records) : fifoOption,
           completion,
+          ownerOf: (messageId) => recordOwnerOf(context, messageId),
           ...(leaseMs === undefined ? {} : { leaseMs }),
         },
       );

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 
 /** A Lambda context with a fixed remaining time, typed as `aws-lambda`'s `Context`. */
-export function lambdaContext(options: { functionName?: string; remainingMs?: number } = {}): Context {
+// Each call is one invocation with its own request id, as Lambda gives (its own retries of one
+// asynchronous invocation keep the id: pass `awsRequestId` to model them).
+export function lambdaContext(options: { functionName?: string; remainingMs?: number; awsRequestId?: string } = {}): Context {
   const remainingMs = options.remainingMs ?? 30_000;
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -9,7 +12,7 @@ export function lambdaContext(options: { functionName?: string; remainingMs?: nu
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${options.functionName ?? 'crm-sync'}`,
     memoryLimitInMB: '256',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    awsRequestId: options.awsRequestId ?? randomUUID(),
     logGroupName: '/aws/lambda/crm-sync',
     logStreamName: '2026/11/02/[$LATEST]abcdef',
     getRemainingTimeInMillis: () => remainingMs,

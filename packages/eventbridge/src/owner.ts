@@ -1,0 +1,22 @@
+import type { LambdaContextLike } from './types.js';
+
+/**
+ * The owner of a claim made in this invocation: its request id. A claim's reply can be lost (a
+ * client re-sending after a reconnect, the AWS SDK's own retry) although the claim landed; Lambda's
+ * async retries of a failed invocation also keep the request id. Both then meet a claim their
+ * owner made and take it over, instead of waiting a whole lease for it.
+ */
+export function ownerOf(context: LambdaContextLike | undefined): string | undefined {
+  const id = context?.awsRequestId;
+  return typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
+}
+
+/**
+ * The owner of one SQS record's claim: request id and message id. Never the message id alone:
+ * SQS redelivers a message with the same id while its first delivery may still be running
+ * elsewhere (visibility timeout), and that delivery must not be taken over.
+ */
+export function recordOwnerOf(context: LambdaContextLike | undefined, messageId: string): string | undefined {
+  const owner = ownerOf(context);
+  return owner === undefined ? undefined : `${owner}:${messageId}`.slice(0, 128);
+}
