@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 interface Delivery {
   /** Ground truth for the demo only: deliveries with the same logical id are one real change. */
   logicalId: string;
-  kind: 'original' | 'redelivery' | 'resend-new-envelope-id' | 'source-reemit-new-event-id';
+  kind: 'original' | 'redelivery' | 'late-redelivery' | 'resend-new-envelope-id' | 'source-reemit-new-event-id';
   event: unknown;
 }
 
@@ -71,6 +71,10 @@ for (let conversation = 0; conversation < 40; conversation++) {
     const at = start + conversation * 7_000 + 240_000;
     const logicalId = `c${conversation}-connected-again`;
     deliveries.push({ logicalId, kind: 'original', event: genesysEvent(logicalId, logicalId, conversation, 'connected', at) });
+    // EventBridge retries the first `connected` after the reopened one was handled: a late redelivery.
+    const first = `c${conversation}-connected`;
+    const firstAt = start + conversation * 7_000 + 1_500;
+    deliveries.push({ logicalId: first, kind: 'late-redelivery', event: genesysEvent(`${first}-1`, `${first}-1`, conversation, 'connected', firstAt) });
   }
 }
 console.log(JSON.stringify({ description: 'Genesys Cloud conversation events via EventBridge, with duplicates', deliveries }, null, 1));
