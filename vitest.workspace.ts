@@ -12,6 +12,7 @@ const alias = [
   { find: /^@idemkit\/dynamodb$/, replacement: src('./packages/dynamodb/src/index.ts') },
   { find: /^@idemkit\/postgres$/, replacement: src('./packages/postgres/src/index.ts') },
   { find: /^@idemkit\/eventbridge$/, replacement: src('./packages/eventbridge/src/index.ts') },
+  { find: /^@idemkit\/eventbridge\/(redis|postgres|dynamodb)$/, replacement: src('./packages/eventbridge/src/loaders/$1.ts') },
 ];
 
 // A package that needs a server started for its tests (a Redis Cluster, DynamoDB Local)

@@ -10,6 +10,9 @@ const expectations = {
   '@idemkit/postgres': ['PostgresStore'],
   '@idemkit/dynamodb': ['DynamoDBStore'],
   '@idemkit/eventbridge': ['makeIdempotent', 'makeIdempotentSqs'],
+  '@idemkit/eventbridge/redis': ['redisLoader'],
+  '@idemkit/eventbridge/postgres': ['postgresLoader'],
+  '@idemkit/eventbridge/dynamodb': ['dynamodbLoader'],
 };
 
 let failures = 0;

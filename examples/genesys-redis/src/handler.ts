@@ -5,6 +5,7 @@
 // before calling the CRM; every other delivery of that change gets the first run's result back.
 import type { EventBridgeEvent } from 'aws-lambda';
 import { makeIdempotent, type GenesysCloudDetail } from '@idemkit/eventbridge';
+import { redisLoader } from '@idemkit/eventbridge/redis';
 import { logActivity } from './crm.js';
 
 export const handler = makeIdempotent(
@@ -23,6 +24,10 @@ export const handler = makeIdempotent(
     //   IDEMKIT_STORE=rediss://…:6379             the ElastiCache endpoint
     //   IDEMKIT_STRATEGY={"preset":"genesysCloud"} conversation + participant + topic, 1 s sliding window
     // In code that would be: { store: new RedisStore({ client: new Redis(url) }), strategy: genesysCloud() }
+    //
+    // The bundler (SAM's esbuild) cannot know which store a URL will name, so the loader puts
+    // the Redis adapter and ioredis into the bundle, and no other store.
+    loader: redisLoader,
     //
     // A fixed name keeps the keys (`<function name>/logConversationActivity:…`) the same when a
     // bundler renames the function.

@@ -60,8 +60,11 @@ export interface IdempotencyConfig<TEvent = unknown, TResult = unknown>
    */
   env?: Record<string, string | undefined> | false;
   /**
-   * Imports adapter packages for a store URL.
-   * @default `import()`
+   * Imports the adapter packages of a store URL. In a bundled handler (esbuild, CDK
+   * `NodejsFunction`, SAM) pass the one of your store — `redisLoader` from
+   * `@idemkit/eventbridge/redis`, `postgresLoader`, `dynamodbLoader` — so the bundle includes
+   * that store, and only that one.
+   * @default an `import()` at run time from `node_modules`, which bundlers do not follow
    */
   loader?: ModuleLoader;
 }

@@ -16,6 +16,7 @@ import { levelLogger } from './logging.js';
 import { defaultNamespace } from './namespace.js';
 import { resolveStrategy } from './presets/index.js';
 import { storeFromUrl, type UrlStore } from './store/from-url.js';
+import type { ModuleLoader } from './store/load.js';
 import type { LambdaContextLike } from './types.js';
 
 /** What one wrapper runs with, built on its first invocation. */
@@ -33,8 +34,9 @@ export interface RuntimeProvider<TEvent, TResult> {
   get(context: LambdaContextLike | undefined): Promise<WrapperRuntime<TEvent, TResult>>;
 }
 
-// Stores opened from URLs, shared by every wrapper in the process (one connection per URL).
-const storesByUrl = new Map<string, Promise<UrlStore>>();
+// Stores opened from URLs, shared by every wrapper in the process: one client per URL (and
+// loader, which only changes where the packages come from).
+const storesByUrl = new Map<ModuleLoader | undefined, Map<string, Promise<UrlStore>>>();
 let defaultStore: MemoryStore | undefined;
 // Which wrapper took which non-explicit namespace on which store, to catch two wrappers sharing one.
 const namespaceOwners = new WeakMap<IdempotencyStore, Map<string, object>>();
@@ -137,12 +139,18 @@ async function resolveStore<TEvent, TResult>(
     return defaultStore;
   }
   const field = config.store !== undefined ? 'store' : 'IDEMKIT_STORE';
-  if (config.loader !== undefined) return storeFromUrl(url, { field, loader: config.loader });
-  let opening = storesByUrl.get(url);
+  const loader = config.loader;
+  let byUrl = storesByUrl.get(loader);
+  if (byUrl === undefined) {
+    byUrl = new Map();
+    storesByUrl.set(loader, byUrl);
+  }
+  let opening = byUrl.get(url);
   if (opening === undefined) {
-    opening = storeFromUrl(url, { field });
-    storesByUrl.set(url, opening);
-    opening.catch(() => storesByUrl.delete(url));
+    opening = storeFromUrl(url, loader === undefined ? { field } : { field, loader });
+    byUrl.set(url, opening);
+    // A failed open (package missing, server unreachable at migrate) is retried by the next invocation.
+    opening.catch(() => byUrl.delete(url));
   }
   return opening;
 }
@@ -179,7 +187,7 @@ function combine(
 
 /** Closes every store opened from a URL by the wrappers in this process (tests, graceful shutdown). */
 export async function closeSharedStores(): Promise<void> {
-  const opening = [...storesByUrl.values()];
+  const opening = [...storesByUrl.values()].flatMap((byUrl) => [...byUrl.values()]);
   storesByUrl.clear();
   await Promise.all(opening.map((store) => store.then((opened) => opened.close()).catch(() => undefined)));
 }

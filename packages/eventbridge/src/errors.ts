@@ -1,8 +1,9 @@
 import { ConfigError, KeyExtractionError } from '@idemkit/core';
 
 /**
- * The store URL needs an adapter package (or its driver) that is not installed.
- * {@link MissingAdapterError.packages} lists exactly what to `npm install`.
+ * The store URL needs an adapter package (or its driver) that is not installed, or not in the
+ * bundle. {@link MissingAdapterError.packages} lists exactly what to `npm install`; the message
+ * also names the loader that puts them into a bundle.
  */
 export class MissingAdapterError extends ConfigError {
   constructor(
@@ -12,12 +13,16 @@ export class MissingAdapterError extends ConfigError {
     /** Every package the store URL needs, e.g. `['@idemkit/redis', 'ioredis']`. */
     readonly packages: readonly string[],
     scheme: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; loader?: { name: string; from: string } } = {},
   ) {
     super(
       field,
-      `Cannot import \`${missing}\`, which ${scheme} store URLs need. Install it: npm install ${packages.join(' ')}`,
-      options,
+      `Cannot import \`${missing}\`, which ${scheme} store URLs need. Install it: npm install ${packages.join(' ')}` +
+        (options.loader === undefined
+          ? ''
+          : `. In a bundle (esbuild, CDK NodejsFunction, SAM), also pass \`loader: ${options.loader.name}\` ` +
+            `from "${options.loader.from}": bundlers cannot follow a package chosen by URL at run time`),
+      { cause: options.cause },
     );
     this.name = 'MissingAdapterError';
   }

@@ -115,7 +115,8 @@ describe('storeFromUrl', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toBe(
       '[idemkit] invalid config at "store": Cannot import `@idemkit/redis`, which redis: store URLs need. ' +
-        'Install it: npm install @idemkit/redis ioredis',
+        'Install it: npm install @idemkit/redis ioredis. In a bundle (esbuild, CDK NodejsFunction, SAM), ' +
+        'also pass `loader: redisLoader` from "@idemkit/eventbridge/redis": bundlers cannot follow a package chosen by URL at run time',
     );
     const driver = await rejection(storeFromUrl('postgresql://db/app', { loader: recordingLoader(['pg']) }));
     expect(driver).toMatchObject({ missing: 'pg', packages: ['@idemkit/postgres', 'pg'] });

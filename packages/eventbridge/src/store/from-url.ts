@@ -5,8 +5,9 @@ import { booleanParam, integerParam, parseStoreUrl, redactUrl, type ParsedStoreU
 /** Options of {@link storeFromUrl}. */
 export interface StoreFromUrlOptions {
   /**
-   * Imports the adapter and driver packages.
-   * @default `import()`
+   * Imports the adapter and driver packages; in a bundle, the store's loader from
+   * `@idemkit/eventbridge/<store>` (`redisLoader`, `postgresLoader`, `dynamodbLoader`).
+   * @default an `import()` at run time from `node_modules`, which bundlers do not follow
    */
   loader?: ModuleLoader;
   /** Clock handed to the store (tests). */
