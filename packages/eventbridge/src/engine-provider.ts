@@ -185,7 +185,10 @@ function combine(
   };
 }
 
-/** Closes every store opened from a URL by the wrappers in this process (tests, graceful shutdown). */
+/**
+ * Closes every store opened from a URL by the wrappers in this process (graceful shutdown). Not
+ * needed for a script or test to end: those clients never keep an idle process alive.
+ */
 export async function closeSharedStores(): Promise<void> {
   const opening = [...storesByUrl.values()].flatMap((byUrl) => [...byUrl.values()]);
   storesByUrl.clear();

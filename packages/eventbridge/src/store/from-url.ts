@@ -1,4 +1,5 @@
 import { ConfigError, MemoryStore, type Clock, type IdempotencyStore } from '@idemkit/core';
+import { releaseWhenIdle } from './idle.js';
 import { exported, importAdapter, type ModuleLoader } from './load.js';
 import { booleanParam, integerParam, parseStoreUrl, redactUrl, type ParsedStoreUrl } from './url.js';
 
@@ -30,6 +31,9 @@ type Constructor<TOptions, TInstance> = new (options: TOptions) => TInstance;
 type StoreConstructor = Constructor<Record<string, unknown>, IdempotencyStore>;
 interface RedisClientLike {
   status: string;
+  /** The current socket; a reconnect replaces it. */
+  stream?: { ref(): unknown; unref(): unknown };
+  on(event: 'connect', listener: () => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
 }
@@ -52,7 +56,8 @@ interface DynamoDBClientLike {
  *
  * Other query parameters of redis and postgres URLs go to the driver (`?sslmode=require`).
  * `migrate=true` creates the Postgres table if it is missing. Credentials in the URL never
- * appear in errors.
+ * appear in errors. The client opened for the URL holds the process only while a call is in
+ * flight, so a script ends once its work is done; `close()` ends the client.
  * @throws {@link MissingAdapterError} (a `ConfigError`) when a needed package is not installed,
  * saying what to `npm install`; {@link ConfigError} for a malformed URL or parameter.
  * @example
@@ -99,16 +104,23 @@ async function openRedis(parsed: ParsedStoreUrl, field: string, clock: object, l
       ...(operationTimeoutMs === undefined ? {} : { operationTimeoutMs }),
     }),
   );
-  return withClose(store, close);
+  // The socket holds the process only while a call is in flight, so a script ends once idle.
+  const idle = releaseWhenIdle(withClose(store, close), {
+    ref: () => client.stream?.ref(),
+    unref: () => client.stream?.unref(),
+  });
+  client.on('connect', idle.apply);
+  return idle.store;
 }
 
 async function openPostgres(parsed: ParsedStoreUrl, field: string, clock: object, loader?: ModuleLoader): Promise<UrlStore> {
   const adapter = await importAdapter('@idemkit/postgres', 'postgres', parsed.scheme, field, loader);
   const driver = await importAdapter('pg', 'postgres', parsed.scheme, field, loader);
   const PostgresStore = required<StoreConstructor>(adapter, 'PostgresStore', '@idemkit/postgres', field);
-  const Pool = required<Constructor<{ connectionString: string }, PgPoolLike>>(driver, 'Pool', 'pg', field);
+  const Pool = required<Constructor<{ connectionString: string; allowExitOnIdle: boolean }, PgPoolLike>>(driver, 'Pool', 'pg', field);
   const migrate = booleanParam(parsed, 'migrate', field);
-  const pool = new Pool({ connectionString: parsed.url.toString() });
+  // Idle connections do not hold the process, so a script ends once its work is done.
+  const pool = new Pool({ connectionString: parsed.url.toString(), allowExitOnIdle: true });
   const close = () => pool.end();
   const store = await construct(field, parsed, close, () =>
     new PostgresStore({
