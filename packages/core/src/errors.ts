@@ -52,6 +52,8 @@ export class ConfigError extends IdempotencyError {
 /** An event lacks the field a strategy keys on, or the field has the wrong type. */
 export class KeyExtractionError extends IdempotencyError {
   override readonly code = 'KEY_EXTRACTION_ERROR';
+  /** The event field that could not be read (the same as {@link KeyExtractionError.path}), so key and config errors both name theirs in `field`. */
+  readonly field: string;
 
   constructor(
     /** The event path that could not be read, e.g. `detail.conversationId`. */
@@ -64,6 +66,7 @@ export class KeyExtractionError extends IdempotencyError {
       `[idemkit] cannot build a key: "${path}" ${problem}` +
         (eventId === undefined ? '' : ` (event id ${eventId})`),
     );
+    this.field = path;
     this.name = 'KeyExtractionError';
   }
 }

@@ -1,7 +1,7 @@
 import type { EngineOptions, IdempotencyStore } from '@idemkit/core';
 import type { LogLevel } from './logging.js';
 import type { OutcomeSink } from './metrics/sink.js';
-import type { StrategyInput } from './presets/index.js';
+import type { PresetConfigOf, PresetEvent, PresetName, StrategyInput } from './presets/index.js';
 import type { ModuleLoader } from './store/load.js';
 
 /**
@@ -98,3 +98,16 @@ export interface SqsIdempotencyConfig<TEvent = unknown, TResult = unknown> exten
    */
   completion?: 'each' | 'batch';
 }
+
+/**
+ * The configuration of a wrapper whose strategy is a preset written in code
+ * (`{ preset: 'genesysCloud' }`): its handler's event is typed as that source's event.
+ */
+export type PresetIdempotencyConfig<P extends PresetName, TResult = unknown> = IdempotencyConfig<PresetEvent<P>, TResult> & {
+  strategy: PresetConfigOf<P>;
+};
+
+/** {@link PresetIdempotencyConfig} for {@link makeIdempotentSqs}. */
+export type PresetSqsIdempotencyConfig<P extends PresetName, TResult = unknown> = SqsIdempotencyConfig<PresetEvent<P>, TResult> & {
+  strategy: PresetConfigOf<P>;
+};

@@ -2,6 +2,7 @@ import { ConfigError, type DedupKeyStrategy, type OversizePolicy, type PayloadMi
 import { LOG_LEVELS, type LogLevel } from './logging.js';
 import { resolveStrategy } from './presets/index.js';
 import { parseStoreUrl } from './store/url.js';
+import { similar } from './suggest.js';
 
 /** The environment variables idemkit reads, and the option each sets. */
 export const ENV_VARIABLES = {
@@ -120,21 +121,6 @@ function rejectUnknown(env: Record<string, string | undefined>): void {
       `is not an idemkit variable${guess === undefined ? '' : ` (did you mean ${guess}?)`}; idemkit reads ${known.join(', ')}`,
     );
   }
-}
-
-// Close enough to be a typo: a few single-character edits apart (more for longer names).
-function similar(a: string, b: string): boolean {
-  const allowed = Math.max(2, Math.floor(Math.min(a.length, b.length) / 5));
-  if (Math.abs(a.length - b.length) > allowed) return false;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]! <= allowed;
 }
 
 function inVariable<T>(name: EnvName, build: () => T): T {

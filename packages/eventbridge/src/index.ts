@@ -12,7 +12,13 @@ export {
   type SqsRecordHandler,
 } from './sqs/make-idempotent-sqs.js';
 export { idempotencyMiddleware } from './middy.js';
-export type { IdempotencyConfig, SqsBodyMode, SqsIdempotencyConfig } from './config.js';
+export type {
+  IdempotencyConfig,
+  PresetIdempotencyConfig,
+  PresetSqsIdempotencyConfig,
+  SqsBodyMode,
+  SqsIdempotencyConfig,
+} from './config.js';
 export type {
   EventBridgeEventLike,
   LambdaContextLike,
@@ -33,11 +39,16 @@ export {
   NICE_CXONE_WINDOW_MS,
   NO_IDEMPOTENCY_KEY,
   type GenesysCloudDetail,
+  type GenesysCloudEvent,
   type GenesysCloudOptions,
   type NiceCxoneDetail,
+  type NiceCxoneEvent,
   type NiceCxoneOptions,
   type PresetConfig,
+  type PresetConfigOf,
+  type PresetEvent,
   type PresetName,
+  type PresetOptions,
   type PresetStrategy,
   type StrategyInput,
 } from './presets/index.js';

@@ -1,12 +1,23 @@
-import type { IdempotencyConfig } from './config.js';
+import type { IdempotencyConfig, PresetIdempotencyConfig } from './config.js';
 import { runtimeProvider } from './engine-provider.js';
 import { handlerNameOf } from './namespace.js';
+import { withBatchHint } from './hints.js';
 import { ownerOf } from './owner.js';
+import type { PresetEvent, PresetName } from './presets/index.js';
 import type { EventBridgeEventLike, LambdaContextLike } from './types.js';
 
 /** A Lambda handler as the wrappers take it: `(event, context)`, async or not. */
 export type LambdaHandlerLike<TEvent, TResult, TContext> = (event: TEvent, context: TContext) => Promise<TResult> | TResult;
 
+/**
+ * {@link makeIdempotent} with a preset written in code (`{ preset: 'genesysCloud' }`): the
+ * handler's `event` is typed as that source's event, e.g. `event.detail` as `GenesysCloudDetail`.
+ * (With `genesysCloud()` itself the general signature infers the same from the strategy.)
+ */
+export function makeIdempotent<P extends PresetName, TResult = unknown, TContext extends LambdaContextLike | undefined = LambdaContextLike>(
+  handler: LambdaHandlerLike<PresetEvent<P>, TResult, TContext>,
+  config: PresetIdempotencyConfig<P, TResult>,
+): (event: PresetEvent<P>, context: TContext) => Promise<TResult>;
 /**
  * Makes an EventBridge Lambda handler idempotent: its side effect runs once per logical event,
  * however many times EventBridge, a retry or the source delivers it. Returns a handler with the
@@ -42,6 +53,10 @@ export function makeIdempotent<
   TContext extends LambdaContextLike | undefined = LambdaContextLike,
 >(
   handler: LambdaHandlerLike<TEvent, TResult, TContext>,
+  config?: IdempotencyConfig<TEvent, TResult>,
+): (event: TEvent, context: TContext) => Promise<TResult>;
+export function makeIdempotent<TEvent, TResult, TContext extends LambdaContextLike | undefined>(
+  handler: LambdaHandlerLike<TEvent, TResult, TContext>,
   config: IdempotencyConfig<TEvent, TResult> = {},
 ): (event: TEvent, context: TContext) => Promise<TResult> {
   const owner = {};
@@ -55,6 +70,8 @@ export function makeIdempotent<
         ...(leaseMs === undefined ? {} : { leaseMs }),
         ...(owner === undefined ? {} : { owner }),
       });
+    } catch (error) {
+      throw withBatchHint(error, event);
     } finally {
       finish(context);
     }

@@ -1,4 +1,5 @@
 import { composite, custom, KeyExtractionError, stateWindow } from '@idemkit/core';
+import type { EventBridgeEventLike } from '../types.js';
 import { envelopeId, read, renamed, type PresetStrategy } from './named.js';
 import { checkPresetOptions } from './options.js';
 
@@ -30,6 +31,9 @@ export interface GenesysCloudDetail {
   timestamp?: string;
   [field: string]: unknown;
 }
+
+/** A Genesys Cloud event as EventBridge delivers it: what a handler wrapped with {@link genesysCloud} receives. */
+export type GenesysCloudEvent = EventBridgeEventLike<GenesysCloudDetail>;
 
 /**
  * Key strategy for Genesys Cloud events delivered through the EventBridge integration.
@@ -63,7 +67,7 @@ export interface GenesysCloudDetail {
  * // or by config: { "preset": "genesysCloud" } / IDEMKIT_STRATEGY='{"preset":"genesysCloud"}'
  * ```
  */
-export function genesysCloud(options: GenesysCloudOptions = {}): PresetStrategy {
+export function genesysCloud(options: GenesysCloudOptions = {}): PresetStrategy<GenesysCloudEvent> {
   const record = checkPresetOptions(options, ['windowMs'], 'genesysCloud');
   const windowMs = (record['windowMs'] as number | undefined) ?? GENESYS_CLOUD_WINDOW_MS;
   const inner = composite({

@@ -1,4 +1,5 @@
 import { composite, ConfigError, custom, KeyExtractionError, stateWindow, type DedupKeyStrategy } from '@idemkit/core';
+import type { EventBridgeEventLike } from '../types.js';
 import { envelopeId, read, renamed, type PresetStrategy } from './named.js';
 import { checkPresetOptions } from './options.js';
 
@@ -35,6 +36,9 @@ export interface NiceCxoneDetail {
   [field: string]: unknown;
 }
 
+/** A NICE CXone event as its bridge puts it on EventBridge: what a handler wrapped with {@link niceCxone} receives. */
+export type NiceCxoneEvent = EventBridgeEventLike<NiceCxoneDetail>;
+
 /**
  * Key strategy for NICE CXone events bridged into EventBridge.
  *
@@ -65,7 +69,7 @@ export interface NiceCxoneDetail {
  * // or by config: { "preset": "niceCxone", "windowMs": 2000 }
  * ```
  */
-export function niceCxone(options: NiceCxoneOptions = {}): PresetStrategy {
+export function niceCxone(options: NiceCxoneOptions = {}): PresetStrategy<NiceCxoneEvent> {
   const record = checkPresetOptions(options, ['windowMs', 'idempotencyKey'], 'niceCxone');
   const windowMs = (record['windowMs'] as number | undefined) ?? NICE_CXONE_WINDOW_MS;
   const useKey = record['idempotencyKey'] ?? true;

@@ -1,7 +1,8 @@
 import { ConfigError, type BatchItemOutcome } from '@idemkit/core';
-import type { SqsIdempotencyConfig } from '../config.js';
+import type { PresetSqsIdempotencyConfig, SqsIdempotencyConfig } from '../config.js';
 import { runtimeProvider } from '../engine-provider.js';
 import { handlerNameOf } from '../namespace.js';
+import type { PresetEvent, PresetName } from '../presets/index.js';
 import { recordOwnerOf } from '../owner.js';
 import type {
   EventBridgeEventLike,
@@ -26,6 +27,19 @@ export type SqsRecordHandler<TEvent, TResult, TRecord extends SqsRecordLike, TCo
 
 const BODY_MODES = ['envelope', 'detail', 'auto'] as const;
 
+/**
+ * {@link makeIdempotentSqs} with a preset written in code (`{ preset: 'niceCxone' }`): the
+ * handler's `event` is typed as that source's event, e.g. `event.detail` as `NiceCxoneDetail`.
+ */
+export function makeIdempotentSqs<
+  P extends PresetName,
+  TResult = unknown,
+  TRecord extends SqsRecordLike = SqsRecordLike,
+  TContext extends LambdaContextLike | undefined = LambdaContextLike,
+>(
+  handler: SqsRecordHandler<PresetEvent<P>, TResult, TRecord, TContext>,
+  config: PresetSqsIdempotencyConfig<P, TResult>,
+): (event: SqsEventLike<TRecord>, context: TContext) => Promise<SqsBatchResponseLike>;
 /**
  * Makes an SQS handler whose messages are EventBridge events (EventBridge → SQS → Lambda)
  * idempotent, record by record, and reports partial batch failures. Enable
@@ -54,6 +68,10 @@ export function makeIdempotentSqs<
   TRecord extends SqsRecordLike = SqsRecordLike,
   TContext extends LambdaContextLike | undefined = LambdaContextLike,
 >(
+  handler: SqsRecordHandler<TEvent, TResult, TRecord, TContext>,
+  config?: SqsIdempotencyConfig<TEvent, TResult>,
+): (event: SqsEventLike<TRecord>, context: TContext) => Promise<SqsBatchResponseLike>;
+export function makeIdempotentSqs<TEvent, TResult, TRecord extends SqsRecordLike, TContext extends LambdaContextLike | undefined>(
   handler: SqsRecordHandler<TEvent, TResult, TRecord, TContext>,
   config: SqsIdempotencyConfig<TEvent, TResult> = {},
 ): (event: SqsEventLike<TRecord>, context: TContext) => Promise<SqsBatchResponseLike> {
