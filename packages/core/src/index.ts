@@ -54,4 +54,14 @@ export type {
 export type { OversizePolicy } from './engine/result-codec.js';
 export { currentClaim, type ActiveClaim } from './engine/claim-context.js';
 export { jsonLogger, silentLogger, type IdempotencyLogger, type LogFields } from './engine/logger.js';
-export { encodeVersion, type Version } from './ordering/version.js';
+export { decodeVersion, encodeVersion, type Version, type VersionElement } from './ordering/version.js';
+export { ordered, type OrderedFunction, type OrderedHandler } from './ordering/ordered.js';
+export type { OrderingClaim } from './ordering/guard.js';
+export {
+  DEFAULT_ORDERING_RETENTION_MS,
+  type OrderedOptions,
+  type OrderingConfig,
+  type OrderingOptions,
+  type SkippedEvent,
+} from './ordering/options.js';
+export type { EntitySource, EventVersion, VersionElementSource, VersionSource } from './ordering/sources.js';

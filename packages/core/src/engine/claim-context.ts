@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { OrderingClaim } from '../ordering/guard.js';
 import type { IdentityToken } from '../store/types.js';
 
 /** The claim a handler runs under: use `fencingToken` to guard its own downstream writes. */
@@ -9,6 +10,8 @@ export interface ActiveClaim {
   fencingToken: number;
   /** The other identities held with it (`anyOf` strategies), each with its own token. */
   also?: IdentityToken[];
+  /** The ordering guard's version claim, when it runs: its fencing token is the entity's. */
+  ordering?: OrderingClaim;
 }
 
 const storage = new AsyncLocalStorage<ActiveClaim>();

@@ -1,11 +1,12 @@
 import { IdempotencyError, IdempotencyResultTooLargeError, IdempotencyStoreError, LeaseLostError } from '../errors.js';
 import type { IdempotencyStore } from '../store/types.js';
+import type { OutcomeKind } from './options.js';
 import type { ActiveClaim } from './claim-context.js';
 import { describeError, type EngineReporter } from './reporter.js';
 import type { OversizePolicy, EncodedResult } from './result-codec.js';
 
 /** Attempts to record one completion before the engine gives up and logs it. */
-const COMPLETE_ATTEMPTS = 3;
+export const COMPLETE_ATTEMPTS = 3;
 
 /** What recording a completion needs from the engine. */
 export interface CompletionSettings {
@@ -13,6 +14,8 @@ export interface CompletionSettings {
   retentionMs: number;
   oversize: OversizePolicy;
   reporter: EngineReporter;
+  /** How the delivery of a completed claim ended: `processed`, unless the ordering guard skipped its handler. */
+  outcomeOf?: (claim: ActiveClaim) => OutcomeKind;
 }
 
 /**
@@ -61,7 +64,7 @@ export class CompletionRecorder {
         error: describeError(error),
       });
     }
-    reporter.outcome('processed', claim.key);
+    reporter.outcome(this.settings.outcomeOf?.(claim) ?? 'processed', claim.key);
     if (encoded.oversize !== undefined) {
       const reason = encoded.oversize instanceof IdempotencyResultTooLargeError ? 'larger than the store accepts' : 'not encodable as JSON';
       reporter.warn(`idempotency: result not stored, ${reason}`, claim.key, {
@@ -106,13 +109,13 @@ export class CompletionRecorder {
 }
 
 /** Wraps a store's own error as an {@link IdempotencyStoreError}; idemkit errors pass unchanged. */
-export function toStoreError(store: IdempotencyStore, operation: string, error: unknown): IdempotencyError {
+export function toStoreError(store: Pick<IdempotencyStore, 'name'>, operation: string, error: unknown): IdempotencyError {
   if (error instanceof IdempotencyError) return error;
   return new IdempotencyStoreError(store.name, `${operation} failed: ${describeError(error)}`, { cause: error });
 }
 
 /** A store fault worth retrying: the store said so, or it threw something it did not classify. */
-function isRetryableFault(error: unknown): boolean {
+export function isRetryableFault(error: unknown): boolean {
   if (error instanceof IdempotencyStoreError) return error.retryable;
   return !(error instanceof IdempotencyError);
 }

@@ -5,6 +5,8 @@ import {
   IdempotencyKeyConflictError,
   IdempotencyStoreError,
 } from '../errors.js';
+import { OrderingGuard, outcomeOfFailure } from '../ordering/guard.js';
+import { resolveOrdering } from '../ordering/options.js';
 import { assertPositiveMs } from '../store/validate.js';
 import type { ClaimOutcome, ClaimRequest, IdempotencyRecord, IdempotencyStore } from '../store/types.js';
 import { contentHash, strategyFromConfig } from '../strategies/index.js';
@@ -20,7 +22,8 @@ import { decodeResult, encodeResult, type EncodedResult, type OversizePolicy } f
 
 export { BatchItemSkippedError, type BatchItem, type BatchItemOutcome, type BatchOptions } from './batch.js';
 
-const NAMESPACE_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
+/** What a namespace may hold: it starts every key in every store. */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
 
 /** A handler run under a claim; `claim` is undefined only when `failOpen` let a store outage through. */
 export type ClaimedHandler<TEvent, TResult> = (event: TEvent, claim: ActiveClaim | undefined) => Promise<TResult> | TResult;
@@ -55,6 +58,10 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
   /** @internal */ readonly store: IdempotencyStore;
   /** @internal */ readonly reporter: EngineReporter;
   /** @internal */ readonly completion: CompletionRecorder;
+  /** @internal The ordering guard, run after dedup when configured. */
+  readonly guard: OrderingGuard<TEvent, TResult> | undefined;
+  // How a claim's delivery ended when the guard skipped its handler (stale, or the version applied).
+  private readonly skipped = new WeakMap<ActiveClaim, OutcomeKind>();
   private readonly leaseMs: number;
   private readonly retentionMs: number;
   private readonly payloadMismatch: PayloadMismatchPolicy;
@@ -86,7 +93,21 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       onOutcome: options.onOutcome,
       onDuplicate: options.onDuplicate as never,
     });
-    this.completion = new CompletionRecorder({ store: this.store, retentionMs: this.retentionMs, oversize, reporter: this.reporter });
+    this.completion = new CompletionRecorder({
+      store: this.store,
+      retentionMs: this.retentionMs,
+      oversize,
+      reporter: this.reporter,
+      outcomeOf: (claim) => this.skipped.get(claim) ?? 'processed',
+    });
+    this.guard =
+      options.ordering === undefined
+        ? undefined
+        : new OrderingGuard<TEvent, TResult>({
+            ordering: resolveOrdering<TEvent, TResult>(options.ordering, this.namespace, this.store, { prefix: 'ordering' }),
+            failOpen: options.failOpen ?? false,
+            reporter: this.reporter,
+          });
   }
 
   /**
@@ -109,6 +130,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
    * error releases the claim and is rethrown.
    */
   async run(event: TEvent, handler: ClaimedHandler<TEvent, TResult>, runOptions: RunOptions = {}): Promise<TResult> {
+    handler = this.guarded(handler, runOptions);
     let prepared: PreparedEvent;
     try {
       prepared = this.prepare(event);
@@ -137,7 +159,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     handler: ClaimedHandler<TEvent, TResult>,
     batchOptions: BatchOptions = {},
   ): Promise<BatchItemOutcome<TResult>[]> {
-    return runBatch(this, items, handler, batchOptions);
+    return runBatch(this, items, this.guarded(handler, batchOptions), batchOptions);
   }
 
   /** @internal How long completed keys are remembered. */
@@ -147,7 +169,28 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
 
   /** @internal */
   prepare(event: TEvent): PreparedEvent {
-    return prepareEvent(this.namespace, this.strategy, this.fingerprintOf, event);
+    const prepared = prepareEvent(this.namespace, this.strategy, this.fingerprintOf, event);
+    // A malformed version fails here, before anything is claimed, as a malformed key does.
+    this.guard?.versionOf(event);
+    return prepared;
+  }
+
+  /**
+   * @internal The handler behind the ordering guard (dedup has passed; now the version must be
+   * newer), or `handler` itself without a guard. A skipped handler's dedup claim still completes,
+   * so a redelivery is a plain duplicate; the delivery is reported `stale` or `duplicate`.
+   */
+  guarded(handler: ClaimedHandler<TEvent, TResult>, runOptions: RunOptions): ClaimedHandler<TEvent, TResult> {
+    const { guard } = this;
+    if (guard === undefined) return handler;
+    return async (event, claim) => {
+      const run = await guard.apply(guard.versionOf(event), event, () => handler(event, claim), {
+        leaseMs: runOptions.leaseMs ?? this.leaseMs,
+        owner: runOptions.owner,
+      });
+      if (claim !== undefined && run.kind !== 'processed') this.skipped.set(claim, run.kind);
+      return run.result as TResult;
+    };
   }
 
   /** @internal */
@@ -172,7 +215,8 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       return await runWithClaim(claim, () => handler(event, claim));
     } catch (error) {
       await this.releaseQuietly(claim);
-      this.reporter.outcome('failed', prepared.key);
+      // The ordering guard throws in_progress (another version runs) and lease_lost errors too.
+      this.reporter.outcome(outcomeOfFailure(error), prepared.key);
       throw error;
     }
   }

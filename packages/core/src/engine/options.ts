@@ -1,4 +1,5 @@
 import type { IdempotencyRecord, IdempotencyStore } from '../store/types.js';
+import type { OrderingOptions } from '../ordering/options.js';
 import type { DedupKeyStrategy } from '../strategies/types.js';
 import type { StrategyConfig } from '../strategies/index.js';
 import type { IdempotencyLogger } from './logger.js';
@@ -26,7 +27,8 @@ export type OutcomeKind =
   | 'conflict'
   | 'lease_lost'
   | 'fail_open'
-  | 'invalid_key';
+  | 'invalid_key'
+  | 'stale';
 
 /** One delivery's outcome, reported to `onOutcome`. */
 export interface IdempotencyOutcome {
@@ -94,6 +96,14 @@ export interface EngineOptions<TEvent = unknown, TResult = unknown> {
    * @default false (fail closed)
    */
   failOpen?: boolean;
+  /**
+   * The ordering guard, after dedup: a new event runs only when its version is newer than the one
+   * applied to its entity; an older one is acknowledged as `stale`, an equal one as a `duplicate`.
+   * Options, or their JSON text (`{"entity":"detail.conversationId","version":["detail.eventTime","id"]}`);
+   * see {@link ordered}. Versions live in `ordering.store`, by default this store.
+   * @default none: every new event runs, in whatever order it arrives
+   */
+  ordering?: OrderingOptions<TEvent, TResult> | string;
   /** Called for every delivery skipped as a duplicate. */
   onDuplicate?: (duplicate: DuplicateInfo<TEvent>) => void;
   /** Called once per delivery with how it ended; feed counters and metrics from here. */

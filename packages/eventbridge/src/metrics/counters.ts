@@ -11,6 +11,7 @@ export const OUTCOME_KINDS: readonly OutcomeKind[] = [
   'lease_lost',
   'fail_open',
   'invalid_key',
+  'stale',
 ];
 
 /** A count per outcome kind. */

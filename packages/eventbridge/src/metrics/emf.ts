@@ -14,6 +14,7 @@ export const EMF_METRIC_NAMES: Record<OutcomeKind, string> = {
   lease_lost: 'LeaseLost',
   fail_open: 'FailOpen',
   invalid_key: 'InvalidKey',
+  stale: 'Stale',
 };
 
 /** Options of {@link emfMetrics}. */
@@ -61,7 +62,7 @@ export interface EmfDocument {
  * Emits the wrapper's outcome counts as CloudWatch metrics, with no agent and no API call: at the
  * end of each invocation it writes one Embedded Metric Format (EMF) JSON line per strategy that
  * saw outcomes — `Processed`, `Duplicate`, `InProgress`, `Failed`, `Conflict`, `LeaseLost`,
- * `FailOpen`, `InvalidKey` (unit `Count`), with dimensions `FunctionName` and `Strategy` — and
+ * `FailOpen`, `InvalidKey`, `Stale` (unit `Count`), with dimensions `FunctionName` and `Strategy` — and
  * starts counting afresh. An invocation that saw no outcome writes nothing.
  * @example
  * ```ts
