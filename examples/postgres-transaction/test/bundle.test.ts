@@ -23,6 +23,12 @@ beforeAll(async () => {
 afterAll(async () => {
   out.remove();
   await pool.end();
+  // pool.end() resolves once its clients were asked to close, not once the server saw them go: a
+  // forced DROP meanwhile terminates a closing connection, whose FATAL reply nobody is listening for.
+  for (let check = 0; check < 1_000; check++) {
+    const { rows } = await server.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [DATABASE]);
+    if (rows[0].n === 0) break;
+  }
   try {
     await server.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
   } finally {

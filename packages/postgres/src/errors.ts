@@ -39,19 +39,26 @@ export function toStoreError(error: unknown, context: FailureContext): Idempoten
   const detail = error instanceof Error ? error.message : String(error);
   const during = `during ${context.operation}`;
 
-  if (code === '42P01' || code === '3F000') {
+  if (code === '42P01' || code === '3F000' || code === '42883') {
     return new IdempotencyStoreError(
       STORE_NAME,
-      `table ${context.table} (or its fencing-token sequence) does not exist — call store.migrate() once, ` +
+      `table ${context.table} (or its sequence, versions table or claim function) does not exist — call store.migrate() once, ` +
         `or run the DDL in @idemkit/postgres/sql/schema.sql (schemaSql() for other names) ${during}: ${detail}`,
       { cause: error, retryable: false },
     );
   }
-  if (code === '42703') {
+  if (code === '42703' || code === '42P10') {
     return new IdempotencyStoreError(
       STORE_NAME,
-      `table ${context.table} lacks a column idemkit needs — it was not made by migrate(); compare it with ` +
-        `@idemkit/postgres/sql/schema.sql ${during}: ${detail}`,
+      `table ${context.table} does not have the shape this release needs — it was made by another release or not by ` +
+        `migrate(); call store.migrate(), or compare it with @idemkit/postgres/sql/schema.sql ${during}: ${detail}`,
+      { cause: error, retryable: false },
+    );
+  }
+  if (code === '0A000') {
+    return new IdempotencyStoreError(
+      STORE_NAME,
+      `${context.operation} needs READ COMMITTED (the default isolation level); run it outside REPEATABLE READ and SERIALIZABLE transactions: ${detail}`,
       { cause: error, retryable: false },
     );
   }

@@ -38,11 +38,11 @@ export function derivedName(table: string, suffix: string): string {
 }
 
 /**
- * The first half of the advisory-lock key claims take for a table: a 32-bit hash of its
- * qualified name, so two stores on different tables lock apart.
+ * A 32-bit advisory-lock number for `text` (e.g. a qualified table name): two stores on different
+ * tables lock apart.
  */
-export function lockClass(schema: string, table: string): number {
-  return fnv1a32(`${schema}.${table}`) | 0;
+export function lockClass(text: string): number {
+  return fnv1a32(text) | 0;
 }
 
 /** FNV-1a, 32 bits: small, stable, good enough to spread names. */

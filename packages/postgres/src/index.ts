@@ -3,9 +3,10 @@
  * @packageDocumentation
  */
 export { PostgresStore } from './postgres-store.js';
-export { schemaSql, DEFAULT_SCHEMA, DEFAULT_TABLE } from './schema.js';
+export { schemaSql, DEFAULT_SCHEMA, DEFAULT_TABLE, SCHEMA_VERSION } from './schema.js';
 export { IDENTIFIER_PATTERN } from './identifiers.js';
 export type {
+  MigrateOptions,
   PgQueryable,
   PgQueryConfig,
   PgQueryResult,

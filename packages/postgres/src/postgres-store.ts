@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import {
   assertPositiveInteger,
+  assertPositiveMs,
   assertValidClaim,
+  assertValidCompletion,
+  assertValidExtension,
+  assertValidRelease,
+  assertValidVersionClaim,
   ConfigError,
+  IdempotencyStoreError,
+  identitiesOf,
   LeaseLostError,
   systemClock,
   type ClaimOutcome,
@@ -10,23 +17,33 @@ import {
   type Clock,
   type CompleteOutcome,
   type CompleteRequest,
+  type ExtendLeaseRequest,
   type IdempotencyRecord,
   type IdempotencyStore,
+  type IdentityToken,
+  type VersionClaimOutcome,
+  type VersionClaimRequest,
+  type VersionRecord,
+  type VersionStore,
 } from '@idemkit/core';
 import { STORE_NAME, toStoreError } from './errors.js';
-import { lockClass } from './identifiers.js';
-import { recordFromRow, type RecordRow } from './records.js';
-import { resolveNames, schemaSql, type ResolvedNames } from './schema.js';
-import { migrateStatement, storeStatements, type StoreStatements } from './sql.js';
-import type { PgQueryable, PostgresStoreOptions, PurgeOptions } from './types.js';
+import { migrateSchema } from './migrate.js';
+import { recordFromRow, versionFromRow, type RecordRow, type VersionRow } from './records.js';
+import { resolveNames, type ResolvedNames } from './schema.js';
+import { storeStatements, type StoreStatements } from './sql.js';
+import type { MigrateOptions, PgQueryable, PostgresStoreOptions, PurgeOptions } from './types.js';
 
-type ClaimRow = RecordRow & { ord: string; acquired: boolean };
-type CompleteRow = RecordRow & { ord: string; completed: boolean };
+type ClaimRow = RecordRow & { item: number; acquired: boolean };
+type CompleteOneRow = RecordRow & { completed: boolean };
+type LostRow = RecordRow & { lost_key: string | null; lost_token: string | null };
+type CompleteManyRow = LostRow & { item: number; completed: boolean };
+type ClaimVersionRow = VersionRow & { verdict: VersionClaimOutcome['status'] };
 
 /**
  * The idemkit store on PostgreSQL (`pg`): each operation is one SQL statement and one round
  * trip, correct under READ COMMITTED with any number of connections. Pass a `Pool` for
  * autocommit, or a client inside `BEGIN` so a claim commits or rolls back with your own writes.
+ * It is the ordering guard's {@link VersionStore} too.
  *
  * @example
  * ```ts
@@ -37,23 +54,26 @@ type CompleteRow = RecordRow & { ord: string; completed: boolean };
  * await store.migrate(); // once, or run @idemkit/postgres/sql/schema.sql with your migrations
  * ```
  */
-export class PostgresStore implements IdempotencyStore {
+export class PostgresStore implements IdempotencyStore, VersionStore {
   /** Store name used in errors and logs. */
   readonly name = STORE_NAME;
-  /** The schema holding the table. */
+  /** The schema holding the tables. */
   readonly schema: string;
-  /** The table of idempotency records. */
+  /** The table of occurrences. */
   readonly table: string;
   /** Whether statements run inside the caller's transaction (see {@link PostgresStore.inTransaction}). */
   readonly transactional: boolean;
-  /** `"schema"."table"`, quoted, for your own queries against the records. */
+  /** Whether leases and retention follow the server's clock (see {@link PostgresStoreOptions.serverClock}). */
+  readonly serverClock: boolean;
+  /** `"schema"."table"`, quoted, for your own queries against the occurrences. */
   readonly qualifiedTable: string;
+  /** `"schema"."<table>_versions"`, quoted: the ordering guard's table. */
+  readonly qualifiedVersions: string;
 
   private readonly client: PgQueryable;
   private readonly clock: Clock;
   private readonly names: ResolvedNames;
   private readonly statements: StoreStatements;
-  private readonly lockClass: number;
   private readonly options: PostgresStoreOptions;
   /** Statement text → prepared-statement name; empty unless `preparedStatements` is on. */
   private readonly statementNames = new Map<string, string>();
@@ -70,9 +90,10 @@ export class PostgresStore implements IdempotencyStore {
     this.schema = this.names.schema;
     this.table = this.names.table;
     this.transactional = options.transactional ?? false;
+    this.serverClock = options.serverClock ?? false;
     this.qualifiedTable = this.names.qualifiedTable;
+    this.qualifiedVersions = this.names.qualifiedVersions;
     this.statements = storeStatements(this.names);
-    this.lockClass = lockClass(this.schema, this.table);
     if (options.preparedStatements === true) {
       for (const [operation, text] of Object.entries(this.statements)) {
         this.statementNames.set(text, statementName(operation, text));
@@ -118,62 +139,166 @@ export class PostgresStore implements IdempotencyStore {
   }
 
   /**
-   * Creates the sequence, table and index if they are missing (`IF NOT EXISTS`), under an
-   * advisory lock so concurrent cold starts do not trip over each other. The DDL is
-   * {@link schemaSql}; for the default names, the package's file `sql/schema.sql`.
+   * Brings the tables, sequence, indexes and claim function to this release's shape: creates
+   * what is missing and upgrades a table made by the previous release in place, keeping its
+   * records. The DDL is {@link schemaSql} (for the default names, the file `sql/schema.sql`).
+   *
+   * Safe for any number of processes at once, and beside running claims: when the schema is
+   * current it only reads one catalog row (no lock); otherwise migrations of the schema take
+   * turns, and each DDL lock request waits at most `lockTimeoutMs` before the attempt is retried.
+   *
+   * @throws {@link IdempotencyStoreError} — `retryable: true` when the server cannot be reached
+   * (a caller may then carry on without the store, e.g. with `failOpen`), `false` for a missing
+   * privilege or a schema from a newer release.
    */
-  async migrate(): Promise<void> {
-    // No bind values: sent as one simple query, which runs its statements in one implicit transaction.
-    const text = migrateStatement(schemaSql(this.names), this.lockClass);
-    try {
-      await this.client.query({ text });
-    } catch (error) {
-      throw toStoreError(error, { operation: 'migrate', table: this.qualifiedTable });
-    }
+  async migrate(options: MigrateOptions = {}): Promise<void> {
+    await migrateSchema(this.client, this.names, options);
   }
 
-  /** Claims one key in one statement; a losing claim gets the current record from the same statement. */
+  /** Claims one request (all its identities) in one statement; a refused claim gets the blocking record from the same statement. */
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     const [outcome] = await this.claimBatch('claim', [request]);
     return outcome!;
   }
 
-  /** Claims a whole batch (an SQS batch) in one statement; outcomes are in request order. */
+  /** Claims a whole batch (an SQS batch) in one statement, each request judged after the earlier ones; outcomes in request order. */
   async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     return this.claimBatch('claimMany', requests);
   }
 
   /**
-   * Marks the claim completed with its result, in one statement, only while `fencingToken` is current.
-   * @throws {@link LeaseLostError} (with the current record) when the token is stale or the claim is gone or completed.
+   * Marks the claim completed with its result, in one statement, only while every identity's
+   * token still names an in-progress occurrence.
+   * @throws {@link LeaseLostError} naming the first identity whose claim is gone (with its current record).
    */
   async complete(request: CompleteRequest): Promise<void> {
-    const [outcome] = await this.completeBatch('complete', [request]);
-    if (!outcome!.ok) throw outcome!.error;
+    assertValidCompletion(request);
+    if (request.also !== undefined && request.also.length > 0) {
+      const [outcome] = await this.completeBatch('complete', [request]);
+      if (!outcome!.ok) throw outcome!.error;
+      return;
+    }
+    const { rows } = await this.run('complete', this.statements.completeOne, [
+      request.key,
+      request.fencingToken,
+      request.result ?? null,
+      request.retentionMs,
+      this.now(),
+    ]);
+    const row = rows[0] as CompleteOneRow;
+    if (!row.completed) throw new LeaseLostError(request.key, request.fencingToken, recordFromRow(row));
   }
 
-  /** Completes a whole batch in one statement; a stale token fails its own item with {@link LeaseLostError}. */
+  /** Completes a whole batch in one statement; a stale token (or an invalid item) fails its own item only. */
   async completeMany(requests: readonly CompleteRequest[]): Promise<CompleteOutcome[]> {
-    return this.completeBatch('completeMany', requests);
+    const outcomes: Array<CompleteOutcome | undefined> = requests.map((request) => {
+      try {
+        assertValidCompletion(request);
+        return undefined;
+      } catch (error) {
+        return { ok: false, error: error as Error };
+      }
+    });
+    const valid = requests.filter((_, i) => outcomes[i] === undefined);
+    const landed = await this.completeBatch('completeMany', valid);
+    return outcomes.map((outcome) => outcome ?? landed.shift()!);
   }
 
-  /** Deletes the in-progress claim only while `fencingToken` is current; false when nothing was deleted. */
-  async release(key: string, fencingToken: number): Promise<boolean> {
-    const result = await this.run('release', this.statements.release, [key, fencingToken, this.now()]);
-    return result.rowCount === 1;
+  /**
+   * Deletes the in-progress occurrence of `key` (and of each of `also`'s identities still held)
+   * named by its token, in one statement.
+   * @returns whether `key`'s occurrence was released (false: its token was stale).
+   */
+  async release(key: string, fencingToken: number, also: readonly IdentityToken[] = []): Promise<boolean> {
+    assertValidRelease(key, fencingToken, also);
+    if (also.length === 0) {
+      const { rowCount } = await this.run('release', this.statements.releaseOne, [key, fencingToken, this.now()]);
+      return rowCount === 1;
+    }
+    const identities = [{ key, fencingToken }, ...also];
+    const { rows } = await this.run('release', this.statements.releaseMany, [
+      identities.map((identity) => identity.key),
+      identities.map((identity) => identity.fencingToken),
+      this.now(),
+    ]);
+    return (rows as Array<{ n: string | number }>).some((row) => Number(row.n) === 1);
   }
 
-  /** Reads the live record for a key; a row past its retention reads as undefined. */
-  async get(key: string): Promise<IdempotencyRecord | undefined> {
-    const { rows } = await this.run('get', this.statements.get, [key, this.now()]);
+  /**
+   * Moves the lease of every identity of a running claim to now + `leaseMs`, in one statement, all or nothing.
+   * @throws {@link LeaseLostError} naming the first identity whose claim is gone, completed or lapsed.
+   */
+  async extendLease(request: ExtendLeaseRequest): Promise<void> {
+    assertValidExtension(request);
+    const identities = [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])];
+    const { rows } = await this.run('extendLease', this.statements.extendLease, [
+      identities.map((identity) => identity.key),
+      identities.map((identity) => identity.fencingToken),
+      request.leaseMs,
+      this.now(),
+    ]);
+    const row = rows[0] as LostRow;
+    if (row.lost_key !== null) throw new LeaseLostError(row.lost_key, Number(row.lost_token), recordFromRow(row));
+  }
+
+  /** Reads a live occurrence of a key: the one claimed with `fencingToken`, or the most recently claimed one. */
+  async get(key: string, fencingToken?: number): Promise<IdempotencyRecord | undefined> {
+    const { rows } = await this.run('get', this.statements.get, [key, fencingToken ?? null, this.now()]);
     const row = rows[0] as RecordRow | undefined;
     return row === undefined ? undefined : recordFromRow(row);
   }
 
+  /** Claims a version of an entity (the ordering guard) in one statement. */
+  async claimVersion(request: VersionClaimRequest): Promise<VersionClaimOutcome> {
+    assertValidVersionClaim(request);
+    const { rows } = await this.run('claimVersion', this.statements.claimVersion, [
+      request.entity,
+      request.version,
+      request.leaseMs,
+      request.retentionMs,
+      request.owner ?? null,
+      this.now(),
+    ]);
+    const row = rows[0] as ClaimVersionRow;
+    const record = versionFromRow(row);
+    return row.verdict === 'acquired'
+      ? { status: 'acquired', fencingToken: record.fencingToken, record }
+      : { status: row.verdict, record };
+  }
+
   /**
-   * Deletes rows past their retention, `batchSize` rows per statement, until a batch comes up
-   * short (or `maxBatches` ran). Expired rows already count as absent; this only reclaims space.
-   * Run it from a schedule (an EventBridge Scheduler rule, `pg_cron`), not on the request path.
+   * Makes the pending version claimed with `fencingToken` the applied one.
+   * @throws {@link LeaseLostError} when that token is no longer pending.
+   */
+  async completeVersion(entity: string, fencingToken: number, retentionMs: number): Promise<void> {
+    assertPositiveMs('retentionMs', retentionMs);
+    const { rowCount } = await this.run('completeVersion', this.statements.completeVersion, [
+      entity,
+      fencingToken,
+      retentionMs,
+      this.now(),
+    ]);
+    if (rowCount !== 1) throw new LeaseLostError(entity, fencingToken);
+  }
+
+  /** Drops the pending version claimed with `fencingToken`; the applied version stays. */
+  async releaseVersion(entity: string, fencingToken: number): Promise<boolean> {
+    const { rowCount } = await this.run('releaseVersion', this.statements.releaseVersion, [entity, fencingToken, this.now()]);
+    return rowCount === 1;
+  }
+
+  /** Reads the live version record of an entity. */
+  async getVersion(entity: string): Promise<VersionRecord | undefined> {
+    const { rows } = await this.run('getVersion', this.statements.getVersion, [entity, this.now()]);
+    const row = rows[0] as VersionRow | undefined;
+    return row === undefined ? undefined : versionFromRow(row);
+  }
+
+  /**
+   * Deletes occurrences and version records past their retention, `batchSize` rows per
+   * statement, until a batch comes up short (or `maxBatches` ran, per table). Expired rows
+   * already count as absent; this only reclaims space. Run it from a schedule (an EventBridge
+   * Scheduler rule, `pg_cron`), not on the request path.
    * @returns how many rows were deleted.
    */
   async purgeExpired(options: PurgeOptions = {}): Promise<number> {
@@ -181,13 +306,17 @@ export class PostgresStore implements IdempotencyStore {
     const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
     assertPositiveInteger('batchSize', batchSize, 'rows');
     if (maxBatches !== Number.POSITIVE_INFINITY) assertPositiveInteger('maxBatches', maxBatches, 'batches');
-    const now = options.now ?? this.now();
-    if (!Number.isFinite(now)) throw new ConfigError('now', `must be a finite epoch-ms number, got ${String(now)}`);
+    if (options.now !== undefined && !Number.isFinite(options.now)) {
+      throw new ConfigError('now', `must be a finite epoch-ms number, got ${String(options.now)}`);
+    }
+    const now = options.now === undefined ? this.now() : Math.floor(options.now);
     let deleted = 0;
-    for (let batch = 0; batch < maxBatches; batch++) {
-      const { rowCount } = await this.run('purgeExpired', this.statements.purge, [Math.floor(now), batchSize]);
-      deleted += rowCount ?? 0;
-      if ((rowCount ?? 0) < batchSize) break;
+    for (const statement of [this.statements.purge, this.statements.purgeVersions]) {
+      for (let batch = 0; batch < maxBatches; batch++) {
+        const { rowCount } = await this.run('purgeExpired', statement, [now, batchSize]);
+        deleted += rowCount ?? 0;
+        if ((rowCount ?? 0) < batchSize) break;
+      }
     }
     return deleted;
   }
@@ -195,35 +324,54 @@ export class PostgresStore implements IdempotencyStore {
   private async claimBatch(operation: string, requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     requests.forEach(assertValidClaim);
     if (requests.length === 0) return [];
+    const identities = requests.map(identitiesOf);
+    const first: number[] = [];
+    let next = 1;
+    for (const list of identities) {
+      first.push(next);
+      next += list.length;
+    }
+    const flat = identities.flat();
     const { rows } = await this.run(operation, this.statements.claim, [
-      requests.map((request) => request.key),
+      first,
       requests.map((request) => request.leaseMs),
       requests.map((request) => request.retentionMs),
       requests.map((request) => request.fingerprint ?? null),
-      requests.map((request) => request.window?.at ?? null),
-      requests.map((request) => request.window?.windowMs ?? null),
+      requests.map((request) => request.owner ?? null),
+      flat.map((identity) => identity.key),
+      flat.map((identity) => identity.window?.at ?? null),
+      flat.map((identity) => identity.window?.windowMs ?? null),
       this.now(),
-      this.lockClass,
     ]);
-    return (rows as ClaimRow[]).map((row) => {
-      const record = recordFromRow(row)!;
-      return row.acquired ? { acquired: true, fencingToken: record.fencingToken, record } : { acquired: false, record };
-    });
+    const byItem = new Map<number, ClaimRow[]>();
+    for (const row of rows as ClaimRow[]) {
+      const item = Number(row.item);
+      byItem.set(item, [...(byItem.get(item) ?? []), row]);
+    }
+    return requests.map((request, i) => outcomeOf(request, byItem.get(i + 1) ?? []));
   }
 
   private async completeBatch(operation: string, requests: readonly CompleteRequest[]): Promise<CompleteOutcome[]> {
     if (requests.length === 0) return [];
-    const { rows } = await this.run(operation, this.statements.complete, [
-      requests.map((request) => request.key),
-      requests.map((request) => request.fencingToken),
+    const items: number[] = [];
+    const identities: IdentityToken[] = [];
+    requests.forEach((request, i) => {
+      for (const identity of [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])]) {
+        items.push(i + 1);
+        identities.push(identity);
+      }
+    });
+    const { rows } = await this.run(operation, this.statements.completeMany, [
+      items,
+      identities.map((identity) => identity.key),
+      identities.map((identity) => identity.fencingToken),
       requests.map((request) => request.result ?? null),
       requests.map((request) => request.retentionMs),
       this.now(),
     ]);
-    return (rows as CompleteRow[]).map((row, i): CompleteOutcome => {
+    return (rows as CompleteManyRow[]).map((row): CompleteOutcome => {
       if (row.completed) return { ok: true };
-      const request = requests[i]!;
-      return { ok: false, error: new LeaseLostError(request.key, request.fencingToken, recordFromRow(row)) };
+      return { ok: false, error: new LeaseLostError(row.lost_key!, Number(row.lost_token), recordFromRow(row)) };
     });
   }
 
@@ -237,10 +385,26 @@ export class PostgresStore implements IdempotencyStore {
     }
   }
 
-  /** The clock in whole milliseconds (the time columns are `bigint`). */
-  private now(): number {
-    return Math.floor(this.clock());
+  /** The clock in whole milliseconds (the time columns are `bigint`), or null: the statements read the server's. */
+  private now(): number | null {
+    return this.serverClock ? null : Math.floor(this.clock());
   }
+}
+
+/** A claim's outcome from the function's rows for it: one per identity when acquired, the blocking record when refused. */
+function outcomeOf(request: ClaimRequest, rows: readonly ClaimRow[]): ClaimOutcome {
+  const records = rows.map((row) => recordFromRow(row)!);
+  if (records.length === 0) {
+    throw new IdempotencyStoreError(STORE_NAME, "the claim function answered nothing for a request of the batch", { retryable: false });
+  }
+  if (rows[0]!.acquired !== true) return { acquired: false, record: records[0]! };
+  const byKey = new Map(records.map((record) => [record.key, record]));
+  const record = byKey.get(request.key)!;
+  const outcome: ClaimOutcome = { acquired: true, fencingToken: record.fencingToken, record };
+  if (request.also !== undefined && request.also.length > 0) {
+    outcome.also = request.also.map((identity) => ({ key: identity.key, fencingToken: byKey.get(identity.key)!.fencingToken }));
+  }
+  return outcome;
 }
 
 /** `idemkit_<operation>_<hash of the text>`: unique per statement text, as `pg` requires of a name. */

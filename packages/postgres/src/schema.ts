@@ -1,4 +1,5 @@
-import { assertIdentifier, derivedName, quoteIdentifier } from './identifiers.js';
+import { claimFunctionSql } from './claim-function.js';
+import { assertIdentifier, derivedName, lockClass, quoteIdentifier } from './identifiers.js';
 import type { SchemaNames } from './types.js';
 
 /** Schema used when none is configured. */
@@ -6,16 +7,42 @@ export const DEFAULT_SCHEMA = 'public';
 /** Table used when none is configured. */
 export const DEFAULT_TABLE = 'idemkit_records';
 
+/**
+ * The shape this release reads and writes. 1 was the first release (one row per key); 2 keeps one
+ * row per occurrence, a versions table and the claim function. `migrate()` compares it with the
+ * comment on the claim function, which the DDL writes last.
+ */
+export const SCHEMA_VERSION = 2;
+
+/** The comment {@link schemaSql} leaves on the claim function: its presence means the whole DDL committed. */
+export const SCHEMA_MARK = `idemkit schema ${SCHEMA_VERSION}`;
+
 /** Validated names and the quoted, schema-qualified forms every statement uses. */
 export interface ResolvedNames {
   schema: string;
   table: string;
-  /** `"schema"."table"` */
+  /** `"schema"."table"`: one row per occurrence. */
   qualifiedTable: string;
   /** `"schema"."<table>_fencing_token_seq"`: the source of fencing tokens, which outlives deleted rows. */
   qualifiedSequence: string;
+  /** `"<table>_pkey"`: (key, fencing_token). */
+  primaryKey: string;
   /** `"<table>_expires_at_idx"` (an index lives in its table's schema). */
   expiresIndex: string;
+  /** `"schema"."<table>_versions"`: the ordering guard's table, one row per entity. */
+  qualifiedVersions: string;
+  /** `"<table>_versions_expires_at_idx"`. */
+  versionsExpiresIndex: string;
+  /** `<table>_claim`, unquoted: the claim function's name, as the catalog holds it. */
+  claimFunction: string;
+  /** `"schema"."<table>_claim"`. */
+  qualifiedClaimFunction: string;
+  /** First half of the advisory-lock key claims take per key (the second is `hashtext(key)`). */
+  claimLockClass: number;
+  /** Same, for version claims per entity. */
+  versionLockClass: number;
+  /** The single-bigint advisory lock migrations of this schema serialise on (a lock space claims never use). */
+  migrationLock: number;
 }
 
 /**
@@ -28,19 +55,29 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
   assertIdentifier('schema', schema);
   assertIdentifier('table', table);
   const qualify = (name: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+  const claimFunction = derivedName(table, 'claim');
   return {
     schema,
     table,
     qualifiedTable: qualify(table),
     qualifiedSequence: qualify(derivedName(table, 'fencing_token_seq')),
+    primaryKey: quoteIdentifier(derivedName(table, 'pkey')),
     expiresIndex: quoteIdentifier(derivedName(table, 'expires_at_idx')),
+    qualifiedVersions: qualify(derivedName(table, 'versions')),
+    versionsExpiresIndex: quoteIdentifier(derivedName(table, 'versions_expires_at_idx')),
+    claimFunction,
+    qualifiedClaimFunction: qualify(claimFunction),
+    claimLockClass: lockClass(`${schema}.${table}`),
+    // Identifiers hold no dots, so these texts never equal another table's `schema.table`.
+    versionLockClass: lockClass(`${schema}.${table}.versions`),
+    migrationLock: lockClass(`idemkit.migrate.${schema}`),
   };
 }
 
 /**
- * The DDL {@link PostgresStore.migrate} runs, for your own migration tool: idempotent
- * (`IF NOT EXISTS` throughout), safe to run more than once. For the default names it is
- * exactly the shipped file `@idemkit/postgres/sql/schema.sql`.
+ * The DDL {@link PostgresStore.migrate} runs, for your own migration tool. It brings an empty
+ * database, and one made by the previous release (schema 1: one row per key), to this release's
+ * shape, keeping every record; on a current database it changes nothing. Safe to run more than once.
  *
  * A schema other than `public` is created too (`public` is left alone: creating it needs a
  * privilege most application roles lack).
@@ -51,15 +88,29 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
  * ```
  */
 export function schemaSql(names: SchemaNames = {}): string {
-  const { schema, qualifiedTable, qualifiedSequence, expiresIndex } = resolveNames(names);
+  const resolved = resolveNames(names);
+  const { schema, qualifiedTable: table, qualifiedSequence: sequence, qualifiedVersions: versions } = resolved;
+  // Inside the DO blocks the names are SQL text too: plain identifiers, so nothing needs escaping.
   const statements = [
-    `-- idemkit: the PostgresStore table (@idemkit/postgres). Idempotent: safe to run more than once.
--- Times are epoch milliseconds, written from the application's clock (never the server's now()).`,
+    `-- idemkit: the PostgresStore tables (@idemkit/postgres), ${SCHEMA_MARK}.
+-- Idempotent: creates what is missing, upgrades a table made by the previous release (schema 1)
+-- in place and keeps its records; safe to run more than once.
+-- Times are epoch milliseconds: the application's clock, or the server's with serverClock.`,
+    `-- Never take a schema back: stop if a newer release has migrated it.
+DO $idemkit$
+BEGIN
+  IF substring(obj_description(to_regproc('${resolved.qualifiedClaimFunction}'), 'pg_proc') FROM '^idemkit schema (\\d+)$')::int > ${SCHEMA_VERSION} THEN
+    RAISE EXCEPTION '${resolved.qualifiedTable} has a newer idemkit schema than ${SCHEMA_VERSION}: upgrade @idemkit/postgres';
+  END IF;
+END
+$idemkit$;`,
     schema === DEFAULT_SCHEMA ? undefined : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)};`,
     `-- Fencing tokens come from a sequence, so they keep increasing across deleted and purged rows.
-CREATE SEQUENCE IF NOT EXISTS ${qualifiedSequence} AS bigint;`,
-    `CREATE TABLE IF NOT EXISTS ${qualifiedTable} (
-  key              text COLLATE "C" PRIMARY KEY,
+CREATE SEQUENCE IF NOT EXISTS ${sequence} AS bigint;`,
+    `-- One row per occurrence: an unwindowed key has at most one live occurrence, a windowed key one
+-- per logical event it accepted within its retention.
+CREATE TABLE IF NOT EXISTS ${table} (
+  key              text COLLATE "C" NOT NULL,
   status           text             NOT NULL CHECK (status IN ('in_progress', 'completed')),
   fencing_token    bigint           NOT NULL,
   lease_expires_at bigint           NOT NULL,
@@ -68,11 +119,55 @@ CREATE SEQUENCE IF NOT EXISTS ${qualifiedSequence} AS bigint;`,
   -- The handler's result as JSON text, byte for byte (text, not jsonb, which would reorder keys).
   result           text,
   window_anchor    double precision,
-  claimed_at       bigint           NOT NULL
+  claimed_at       bigint           NOT NULL,
+  owner            text,
+  CONSTRAINT ${resolved.primaryKey} PRIMARY KEY (key, fencing_token)
 );`,
-    `ALTER SEQUENCE ${qualifiedSequence} OWNED BY ${qualifiedTable}.fencing_token;`,
-    `-- For purgeExpired(): finds rows past their retention.
-CREATE INDEX IF NOT EXISTS ${expiresIndex} ON ${qualifiedTable} (expires_at);`,
+    `-- Schema 1 (the first release) kept one row per key: its primary key was (key) alone and it had
+-- no owner. Each of its rows becomes the one occurrence of its key. Only run when needed, so a
+-- current table takes no lock here.
+DO $idemkit$
+DECLARE
+  old_key name;
+BEGIN
+  SELECT conname INTO old_key FROM pg_constraint
+  WHERE conrelid = '${table}'::regclass AND contype = 'p' AND cardinality(conkey) = 1;
+  IF old_key IS NOT NULL THEN
+    EXECUTE format('ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS owner text, DROP CONSTRAINT %I, '
+      'ADD CONSTRAINT ${resolved.primaryKey} PRIMARY KEY (key, fencing_token)', old_key);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_depend WHERE objid = '${sequence}'::regclass AND refobjid = '${table}'::regclass) THEN
+    ALTER SEQUENCE ${sequence} OWNED BY ${table}.fencing_token;
+  END IF;
+  -- For purgeExpired(): finds rows past their retention.
+  IF to_regclass('${quoteIdentifier(schema)}.${resolved.expiresIndex}') IS NULL THEN
+    CREATE INDEX ${resolved.expiresIndex} ON ${table} (expires_at);
+  END IF;
+END
+$idemkit$;`,
+    `-- The ordering guard: per entity, the newest version applied and the one whose handler runs.
+-- Versions are order-preserving ASCII text, compared bytewise (COLLATE "C").
+CREATE TABLE IF NOT EXISTS ${versions} (
+  entity                   text COLLATE "C" PRIMARY KEY,
+  applied                  text COLLATE "C",
+  pending_version          text COLLATE "C",
+  pending_lease_expires_at bigint,
+  pending_claimed_at       bigint,
+  pending_owner            text,
+  -- The last token handed out; the pending version's token while there is one.
+  fencing_token            bigint           NOT NULL,
+  expires_at               bigint           NOT NULL
+);`,
+    `DO $idemkit$
+BEGIN
+  IF to_regclass('${quoteIdentifier(schema)}.${resolved.versionsExpiresIndex}') IS NULL THEN
+    CREATE INDEX ${resolved.versionsExpiresIndex} ON ${versions} (expires_at);
+  END IF;
+END
+$idemkit$;`,
+    claimFunctionSql(resolved),
+    `-- Written last: migrate() reads it (without taking a lock) to know the schema is current.
+COMMENT ON FUNCTION ${resolved.qualifiedClaimFunction} IS '${SCHEMA_MARK}';`,
   ];
   return `${statements.filter((statement) => statement !== undefined).join('\n\n')}\n`;
 }

@@ -1,153 +1,291 @@
+import { CLAIM_PARAMETERS } from './claim-function.js';
+import { RECORD_COLUMNS, VERSION_COLUMNS, columnsOf } from './records.js';
 import type { ResolvedNames } from './schema.js';
 
-/** The record columns every statement returns, in the order {@link recordFromRow} reads them. */
-const RECORD_COLUMNS = [
-  'key',
-  'status',
-  'fencing_token',
-  'lease_expires_at',
-  'expires_at',
-  'fingerprint',
-  'result',
-  'window_anchor',
-  'claimed_at',
-] as const;
-
-const columnsOf = (alias: string) => RECORD_COLUMNS.map((column) => `${alias}.${column}`).join(', ');
+/**
+ * "Now" in a statement: the caller's clock as a bind parameter, or, when that parameter is NULL
+ * (`serverClock`), the server's time when the statement started. `statement_timestamp()` is
+ * stable, so every use in one statement reads the same instant.
+ */
+const nowOf = (parameter: number) =>
+  `coalesce($${parameter}::int8, floor(extract(epoch FROM statement_timestamp()) * 1000)::int8)`;
 
 /** The SQL text of every operation on one table. Each is a single statement; values are bind parameters only. */
 export interface StoreStatements {
-  /**
-   * Claims a batch (a single claim is a batch of one).
-   * `$1` keys text[], `$2` lease ms int8[], `$3` retention ms int8[], `$4` fingerprints text[],
-   * `$5` window `at` float8[], `$6` window ms float8[], `$7` now int8, `$8` advisory-lock class int4.
-   * One row per request, in request order: `ord`, `acquired`, the record columns.
-   */
+  /** Calls the claim function (see claim-function.ts); parameters as {@link CLAIM_PARAMETERS}. */
   claim: string;
   /**
-   * Completes a batch. `$1` keys text[], `$2` tokens int8[], `$3` results text[], `$4` retention ms int8[], `$5` now int8.
-   * One row per request, in request order: `ord`, `completed`, and the live record (NULLs when none) for errors.
+   * Completes one claim with a single identity: `$1` key, `$2` token, `$3` result, `$4` retention ms, `$5` now.
+   * One row: `completed`, and the key's live record (NULLs when none) for the error.
    */
-  complete: string;
-  /** `$1` key, `$2` token, `$3` now; deletes one row or none. */
-  release: string;
-  /** `$1` key, `$2` now; the live record or no row. */
+  completeOne: string;
+  /**
+   * Completes a batch, each item all or nothing over its identities. `$1` item per identity int4[],
+   * `$2` keys text[], `$3` tokens int8[], `$4` results text[] per item, `$5` retention ms int8[] per item, `$6` now.
+   * One row per item: `item`, `completed`, the first identity lost (`lost_key`, `lost_token`) and its live record.
+   */
+  completeMany: string;
+  /** `$1` key, `$2` token, `$3` now; deletes one in-progress occurrence or none. */
+  releaseOne: string;
+  /** `$1` keys text[], `$2` tokens int8[], `$3` now; deletes each in-progress occurrence still held; returns the `n` of each. */
+  releaseMany: string;
+  /**
+   * `$1` keys text[], `$2` tokens int8[], `$3` lease ms, `$4` now; all or nothing.
+   * One row: the first identity that lost its claim (`lost_key`, `lost_token`, NULL when none) and its live occurrence.
+   */
+  extendLease: string;
+  /** `$1` key, `$2` token or NULL (the most recent claim), `$3` now; the live occurrence or no row. */
   get: string;
-  /** `$1` now, `$2` batch size; deletes at most that many expired rows. */
+  /** `$1` now, `$2` batch size; deletes at most that many expired occurrences. */
   purge: string;
+  /** Same for version rows. */
+  purgeVersions: string;
+  /**
+   * `$1` entity, `$2` version, `$3` lease ms, `$4` retention ms, `$5` owner, `$6` now.
+   * One row: the version record as the claim left it, and `verdict` (`acquired`, `stale`, `duplicate`, `in_progress`).
+   */
+  claimVersion: string;
+  /** `$1` entity, `$2` token, `$3` retention ms, `$4` now; one row updated or none. */
+  completeVersion: string;
+  /** `$1` entity, `$2` token, `$3` now; one row updated or none. */
+  releaseVersion: string;
+  /** `$1` entity, `$2` now; the live version record or no row. */
+  getVersion: string;
 }
 
 /**
  * Builds the statements for one table.
  *
- * **claim** — under READ COMMITTED a statement's snapshot is taken when it starts, so a plain
- * read of the existing row can miss a row another connection committed meanwhile. The claim
- * therefore never decides on a read: `INSERT … ON CONFLICT (key) DO UPDATE` locks the row that
- * is current *now* and evaluates the take-over rules against it. The update always happens
- * (a no-op `CASE … ELSE old value` when the claim loses), so `RETURNING` hands back the current
- * record to winner and loser alike. Each request gets a candidate fencing token; it acquired
- * iff the returned row carries its candidate.
+ * **claim** calls the claim function, which decides and writes under per-key advisory locks
+ * with reads that start after the locks (see claim-function.ts for why a plain statement
+ * cannot: under READ COMMITTED its snapshot predates its own lock wait).
  *
- * Candidate tokens are drawn from the sequence only after a transaction-scoped advisory lock on
- * each key (taken in hash order, so batches cannot deadlock on each other). Without it, a
- * claimer could draw a token, wait on a row another claimer inserted, and — if that row is
- * then rolled back or released — insert its older, smaller token after a larger one was handed
- * out. The lock is held to the end of the transaction: in autocommit, for this one statement.
+ * **complete / extendLease** decide on rows that already exist, so a plain statement is enough:
+ * `SELECT … FOR UPDATE` returns the *current* version of each row it locks (READ COMMITTED
+ * re-reads a row changed by a concurrent transaction and re-checks the condition), and skips one
+ * a take-over has deleted. The rows are locked in key and token order, as the claim function
+ * locks the occurrences it replaces, so the two never wait on each other crosswise. The update
+ * then changes exactly the locked rows, only when every identity of the item was held.
  *
- * A key repeated in a batch: rows are deduplicated before the insert (one statement cannot
- * touch a row twice); the first request that the rules let take the key acquires, and every
- * other request for that key is answered with the record as the statement left it.
+ * **claimVersion** meets the one row of its entity through `INSERT … ON CONFLICT (entity) DO
+ * UPDATE`, which locks the row that is current *now*, not as the snapshot saw it, and evaluates
+ * the ordering rules against it. Its candidate token is drawn after a transaction-scoped advisory
+ * lock on the entity: drawn before, a claimer could wait on a row that is then rolled back and
+ * insert its older, smaller token after a larger one was handed out.
  */
 export function storeStatements(names: ResolvedNames): StoreStatements {
-  const { qualifiedTable: table, qualifiedSequence: sequence } = names;
+  const { qualifiedTable: table, qualifiedVersions: versions, qualifiedSequence: sequence } = names;
+  const parameters = CLAIM_PARAMETERS.map((type, i) => `$${i + 1}::${type}`).join(', ');
+  const claim = `SELECT * FROM ${names.qualifiedClaimFunction}(${parameters})`;
 
-  const claim = `WITH req AS (
-  SELECT r.key, r.lease_ms, r.retention_ms, r.fingerprint, r.window_at, r.window_ms, r.ord
-  FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::float8[], $6::float8[])
-    WITH ORDINALITY AS r (key, lease_ms, retention_ms, fingerprint, window_at, window_ms, ord)
-),
-locked AS (
-  SELECT count(*) AS keys FROM (
-    SELECT pg_advisory_xact_lock($8::int4, k.hash)
-    FROM (SELECT DISTINCT hashtext(req.key) AS hash FROM req ORDER BY 1) AS k
-  ) AS l
-),
-cand AS (
-  SELECT req.*, nextval('${sequence}') AS token FROM req CROSS JOIN locked WHERE locked.keys > 0
-),
-claimed AS (
-  INSERT INTO ${table} AS t (${RECORD_COLUMNS.join(', ')})
-  SELECT DISTINCT ON (c.key)
-    c.key, 'in_progress', c.token, $7 + c.lease_ms, $7 + GREATEST(c.lease_ms, c.retention_ms),
-    c.fingerprint, NULL, c.window_at, $7::int8
-  FROM cand AS c
-  ORDER BY c.key, c.ord
-  ON CONFLICT (key) DO UPDATE SET
-    (status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at) = (
-      SELECT
-        CASE WHEN w.token IS NULL THEN t.status ELSE 'in_progress' END,
-        COALESCE(w.token, t.fencing_token),
-        CASE WHEN w.token IS NULL THEN t.lease_expires_at ELSE $7 + w.lease_ms END,
-        CASE WHEN w.token IS NULL THEN t.expires_at ELSE $7 + GREATEST(w.lease_ms, w.retention_ms) END,
-        CASE WHEN w.token IS NULL THEN t.fingerprint ELSE w.fingerprint END,
-        CASE WHEN w.token IS NULL THEN t.result END,
-        CASE WHEN w.token IS NULL THEN t.window_anchor ELSE w.window_at END,
-        CASE WHEN w.token IS NULL THEN t.claimed_at ELSE $7 END
-      FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (
-        SELECT c.* FROM cand AS c
-        WHERE c.key = t.key AND (
-          t.expires_at <= $7
-          OR (t.status = 'in_progress' AND t.lease_expires_at <= $7)
-          OR (t.status = 'completed' AND c.window_at IS NOT NULL AND t.window_anchor IS NOT NULL
-              AND abs(c.window_at - t.window_anchor) >= c.window_ms)
-        )
-        ORDER BY c.ord
-        LIMIT 1
-      ) AS w ON true
-    )
-  RETURNING ${columnsOf('t')}
+  // The key's live occurrence a refused completion reports: the one with the token if it lives, else the newest.
+  const currentOf = (key: string, token: string, now: string) => `LEFT JOIN LATERAL (
+  SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table} AS c
+  WHERE c.key = ${key} AND c.expires_at > ${now}
+  ORDER BY c.fencing_token = ${token} DESC, c.fencing_token DESC
+  LIMIT 1
+) AS cur ON true`;
+
+  const completeOne = `WITH done AS (
+  UPDATE ${table} AS o SET status = 'completed', result = $3, expires_at = ${nowOf(5)} + $4
+  WHERE o.key = $1 AND o.fencing_token = $2 AND o.status = 'in_progress' AND o.expires_at > ${nowOf(5)}
+  RETURNING 1
 )
-SELECT c.ord, claimed.fencing_token = c.token AS acquired, ${columnsOf('claimed')}
-FROM cand AS c
-JOIN claimed ON claimed.key = c.key
-ORDER BY c.ord`;
+SELECT EXISTS (SELECT 1 FROM done) AS completed, ${columnsOf('cur')}
+FROM (SELECT 1) AS one
+${currentOf('$1', '$2', nowOf(5))} AND NOT EXISTS (SELECT 1 FROM done)`;
 
-  const complete = `WITH req AS (
-  SELECT r.key, r.token, r.result, r.retention_ms, r.ord
-  FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[])
-    WITH ORDINALITY AS r (key, token, result, retention_ms, ord)
+  // An identity repeated in a batch is completed by its first item only; later items fail on it.
+  const completeMany = `WITH req AS (
+  SELECT r.item, r.key, r.token, r.n
+  FROM unnest($1::int4[], $2::text[], $3::int8[]) WITH ORDINALITY AS r (item, key, token, n)
 ),
-firsts AS (
-  SELECT DISTINCT ON (req.key, req.token) req.* FROM req ORDER BY req.key, req.token, req.ord
+items AS (
+  SELECT i.result, i.retention_ms, i.item::int4
+  FROM unnest($4::text[], $5::int8[]) WITH ORDINALITY AS i (result, retention_ms, item)
+),
+held AS (
+  SELECT o.key, o.fencing_token
+  FROM ${table} AS o
+  JOIN req ON o.key = req.key AND o.fencing_token = req.token
+  WHERE o.status = 'in_progress' AND o.expires_at > ${nowOf(6)}
+  ORDER BY o.key, o.fencing_token
+  FOR UPDATE OF o
+),
+judged AS (
+  SELECT req.*, held.key IS NOT NULL AND req.n = min(req.n) OVER (PARTITION BY req.key, req.token) AS ok
+  FROM req
+  LEFT JOIN held ON held.key = req.key AND held.fencing_token = req.token
+),
+whole AS (
+  SELECT judged.item FROM judged GROUP BY judged.item HAVING bool_and(judged.ok)
 ),
 done AS (
-  UPDATE ${table} AS t
-  SET status = 'completed', result = f.result, expires_at = $5 + f.retention_ms
-  FROM firsts AS f
-  WHERE t.key = f.key AND t.fencing_token = f.token AND t.status = 'in_progress' AND t.expires_at > $5
-  RETURNING f.ord
+  UPDATE ${table} AS o
+  SET status = 'completed', result = items.result, expires_at = ${nowOf(6)} + items.retention_ms
+  FROM judged
+  JOIN whole ON whole.item = judged.item
+  JOIN items ON items.item = judged.item
+  WHERE o.key = judged.key AND o.fencing_token = judged.token
+  RETURNING judged.item
+),
+lost AS (
+  SELECT DISTINCT ON (judged.item) judged.item, judged.key, judged.token
+  FROM judged WHERE NOT judged.ok
+  ORDER BY judged.item, judged.n
 )
-SELECT r.ord, done.ord IS NOT NULL AS completed, ${columnsOf('cur')}
-FROM req AS r
-LEFT JOIN done ON done.ord = r.ord
-LEFT JOIN ${table} AS cur ON cur.key = r.key AND cur.expires_at > $5
-ORDER BY r.ord`;
+SELECT items.item, EXISTS (SELECT 1 FROM done WHERE done.item = items.item) AS completed,
+  lost.key AS lost_key, lost.token AS lost_token, ${columnsOf('cur')}
+FROM items
+LEFT JOIN lost ON lost.item = items.item
+${currentOf('lost.key', 'lost.token', nowOf(6))}
+ORDER BY items.item`;
 
-  const release = `DELETE FROM ${table}
-WHERE key = $1 AND fencing_token = $2 AND status = 'in_progress' AND expires_at > $3`;
+  const releaseOne = `DELETE FROM ${table}
+WHERE key = $1 AND fencing_token = $2 AND status = 'in_progress' AND expires_at > ${nowOf(3)}`;
 
-  const get = `SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table} WHERE key = $1 AND expires_at > $2`;
+  // Locks in key and token order first (see above), then deletes exactly the rows it locked.
+  const releaseMany = `WITH req AS (
+  SELECT r.key, r.token, r.n FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS r (key, token, n)
+),
+held AS (
+  SELECT o.ctid, req.n
+  FROM ${table} AS o
+  JOIN req ON o.key = req.key AND o.fencing_token = req.token
+  WHERE o.status = 'in_progress' AND o.expires_at > ${nowOf(3)}
+  ORDER BY o.key, o.fencing_token
+  FOR UPDATE OF o
+),
+gone AS (
+  DELETE FROM ${table} AS o USING held WHERE o.ctid = held.ctid RETURNING held.n
+)
+SELECT n FROM gone`;
 
-  const purge = `DELETE FROM ${table}
+  const extendLease = `WITH req AS (
+  SELECT r.key, r.token, r.n FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS r (key, token, n)
+),
+held AS (
+  SELECT o.key, o.fencing_token
+  FROM ${table} AS o
+  JOIN req ON o.key = req.key AND o.fencing_token = req.token
+  WHERE o.status = 'in_progress' AND o.expires_at > ${nowOf(4)} AND o.lease_expires_at > ${nowOf(4)}
+  ORDER BY o.key, o.fencing_token
+  FOR UPDATE OF o
+),
+lost AS (
+  SELECT req.key, req.token FROM req
+  WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.key = req.key AND held.fencing_token = req.token)
+  ORDER BY req.n
+  LIMIT 1
+),
+done AS (
+  UPDATE ${table} AS o
+  SET lease_expires_at = ${nowOf(4)} + $3, expires_at = greatest(o.expires_at, ${nowOf(4)} + $3)
+  FROM held
+  WHERE o.key = held.key AND o.fencing_token = held.fencing_token AND NOT EXISTS (SELECT 1 FROM lost)
+  RETURNING 1
+)
+SELECT lost.key AS lost_key, lost.token AS lost_token, ${columnsOf('cur')}
+FROM (SELECT 1) AS one
+LEFT JOIN lost ON true
+LEFT JOIN LATERAL (
+  SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table} AS c
+  WHERE c.key = lost.key AND c.fencing_token = lost.token AND c.expires_at > ${nowOf(4)}
+) AS cur ON true`;
+
+  const get = `SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table}
+WHERE key = $1 AND ($2::int8 IS NULL OR fencing_token = $2) AND expires_at > ${nowOf(3)}
+ORDER BY fencing_token DESC
+LIMIT 1`;
+
+  const purgeOf = (target: string) => `DELETE FROM ${target}
 WHERE ctid = ANY (ARRAY(
-  SELECT ctid FROM ${table} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+  SELECT ctid FROM ${target} WHERE expires_at <= ${nowOf(1)} LIMIT $2 FOR UPDATE SKIP LOCKED
 ))`;
 
-  return { claim, complete, release, get, purge };
+  const versionColumns = VERSION_COLUMNS.map((column) => `v.${column}`).join(', ');
+  // An expired record counts as absent: the claim starts it afresh, applied version included.
+  const claimVersion = `WITH locked AS (
+  SELECT pg_advisory_xact_lock(${names.versionLockClass}, hashtext($1)) AS held
+),
+cand AS (
+  SELECT nextval('${sequence}') AS token, ${nowOf(6)} AS now FROM locked
+),
+claimed AS (
+  INSERT INTO ${versions} AS v (${VERSION_COLUMNS.join(', ')})
+  SELECT $1, NULL, $2, cand.now + $3, cand.now, $5, cand.token, cand.now + greatest($3, $4) FROM cand
+  ON CONFLICT (entity) DO UPDATE SET
+    (applied, pending_version, pending_lease_expires_at, pending_claimed_at, pending_owner, fencing_token, expires_at) = (
+      SELECT
+        CASE WHEN d.fresh THEN NULL ELSE v.applied END,
+        CASE WHEN d.acquire THEN excluded.pending_version ELSE v.pending_version END,
+        CASE WHEN d.acquire THEN excluded.pending_lease_expires_at ELSE v.pending_lease_expires_at END,
+        CASE WHEN d.acquire THEN excluded.pending_claimed_at ELSE v.pending_claimed_at END,
+        CASE WHEN d.acquire THEN excluded.pending_owner ELSE v.pending_owner END,
+        CASE WHEN d.acquire THEN excluded.fencing_token ELSE v.fencing_token END,
+        CASE WHEN d.fresh THEN excluded.expires_at
+             WHEN d.acquire THEN greatest(v.expires_at, excluded.expires_at)
+             ELSE v.expires_at END
+      -- excluded.pending_claimed_at is this statement's now.
+      FROM (SELECT f.fresh, f.fresh OR NOT (
+        (v.applied IS NOT NULL AND excluded.pending_version <= v.applied)
+        OR (v.pending_version IS NOT NULL AND v.pending_lease_expires_at > excluded.pending_claimed_at
+            AND (excluded.pending_owner IS NULL OR v.pending_owner IS DISTINCT FROM excluded.pending_owner))
+      ) AS acquire
+      FROM (SELECT v.expires_at <= excluded.pending_claimed_at AS fresh) AS f) AS d
+    )
+  RETURNING ${versionColumns}
+)
+SELECT claimed.*,
+  CASE WHEN claimed.fencing_token = cand.token THEN 'acquired'
+       WHEN $2 COLLATE "C" < claimed.applied THEN 'stale'
+       WHEN $2 COLLATE "C" = claimed.applied THEN 'duplicate'
+       ELSE 'in_progress' END AS verdict
+FROM claimed, cand`;
+
+  const completeVersion = `UPDATE ${versions}
+SET applied = pending_version, pending_version = NULL, pending_lease_expires_at = NULL, pending_claimed_at = NULL,
+  pending_owner = NULL, expires_at = ${nowOf(4)} + $3
+WHERE entity = $1 AND fencing_token = $2 AND pending_version IS NOT NULL AND expires_at > ${nowOf(4)}`;
+
+  const releaseVersion = `UPDATE ${versions}
+SET pending_version = NULL, pending_lease_expires_at = NULL, pending_claimed_at = NULL, pending_owner = NULL
+WHERE entity = $1 AND fencing_token = $2 AND pending_version IS NOT NULL AND expires_at > ${nowOf(3)}`;
+
+  const getVersion = `SELECT ${VERSION_COLUMNS.join(', ')} FROM ${versions} WHERE entity = $1 AND expires_at > ${nowOf(2)}`;
+
+  return {
+    claim,
+    completeOne,
+    completeMany,
+    releaseOne,
+    releaseMany,
+    extendLease,
+    get,
+    purge: purgeOf(table),
+    purgeVersions: purgeOf(versions),
+    claimVersion,
+    completeVersion,
+    releaseVersion,
+    getVersion,
+  };
 }
 
-/** The DDL plus a transaction-scoped lock, so cold starts racing to migrate wait for each other. */
-export function migrateStatement(ddl: string, lockClass: number): string {
-  return `SELECT pg_advisory_xact_lock(${lockClass}, 0);\n\n${ddl}`;
+/** What migrate() reads first, without taking a lock: the mark on the claim function, if it exists. `$1` schema, `$2` function. */
+export const schemaMarkQuery = `SELECT obj_description(p.oid, 'pg_proc') AS mark
+FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE n.nspname = $1 AND p.proname = $2`;
+
+/**
+ * The DDL as one simple query, so it runs in one implicit transaction: wait (up to `waitMs`) for
+ * any other migration of the schema, then run the DDL with a short `lock_timeout`, so a DDL
+ * lock request never queues long in front of running claims (it fails and migrate() retries).
+ */
+export function migrationQuery(ddl: string, migrationLock: number, waitMs: number, lockTimeoutMs: number): string {
+  return [
+    `SELECT set_config('lock_timeout', '${Math.floor(waitMs)}ms', true);`,
+    `SELECT pg_advisory_xact_lock(${migrationLock}::int8);`,
+    `SELECT set_config('lock_timeout', '${Math.floor(lockTimeoutMs)}ms', true);`,
+    ddl,
+  ].join('\n');
 }

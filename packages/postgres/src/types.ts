@@ -36,7 +36,8 @@ export interface PostgresStoreOptions extends StoreOptions {
    */
   schema?: string;
   /**
-   * Table of idempotency records; a SQL identifier, quoted in every statement.
+   * Table of occurrences; a SQL identifier, quoted in every statement. The versions table, the
+   * sequence, the indexes and the claim function take their names from it.
    * @default 'idemkit_records'
    */
   table?: string;
@@ -48,12 +49,38 @@ export interface PostgresStoreOptions extends StoreOptions {
    */
   preparedStatements?: boolean;
   /**
+   * Decide leases and retention by PostgreSQL's clock instead of the caller's: every statement
+   * reads the server's time (`clock_timestamp()` once a claim holds its keys' locks,
+   * `statement_timestamp()` elsewhere) and `clock` is not used. Callers whose clocks disagree then
+   * still agree on when a lease lapses or a record expires. Window times (`window.at`) are event
+   * times and stay the caller's.
+   * @default false
+   */
+  serverClock?: boolean;
+  /**
    * Marks `client` as inside your transaction, so the engine fails a call whose completion could
    * not be recorded instead of letting your `COMMIT` silently roll the effect back.
    * Set by {@link PostgresStore.inTransaction} and {@link PostgresStore.withClient}.
    * @default false
    */
   transactional?: boolean;
+}
+
+/** Options for {@link PostgresStore.migrate}. */
+export interface MigrateOptions {
+  /**
+   * How long one DDL lock request may wait. Kept short so a migration never holds running claims
+   * up for long (they queue behind a waiting DDL lock); when it passes, the attempt is rolled back
+   * and retried.
+   * @default 1000
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Attempts before giving up on lock timeouts, deadlocks and concurrent catalog changes (the
+   * error of the last one is thrown). A store that cannot be reached fails at once.
+   * @default 10
+   */
+  attempts?: number;
 }
 
 /** Options for {@link PostgresStore.purgeExpired}. */
@@ -70,7 +97,7 @@ export interface PurgeOptions {
   maxBatches?: number;
   /**
    * Rows with `expires_at` at or before this instant (epoch ms) are deleted.
-   * @default the store's clock
+   * @default the store's clock (the server's with `serverClock`)
    */
   now?: number;
 }

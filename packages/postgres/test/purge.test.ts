@@ -36,8 +36,8 @@ describe('PostgresStore.purgeExpired', () => {
     clock.advance(1_000);
     client.sent.length = 0;
     expect(await store.purgeExpired({ batchSize: 10 })).toBe(23);
-    // 10 + 10 + 3: the short batch ends the run.
-    expect(client.sent).toHaveLength(3);
+    // 10 + 10 + 3: the short batch ends the run; then one (empty) batch of version records.
+    expect(client.sent).toHaveLength(4);
     expect(await rows()).toBe(2);
     expect(await store.get('a:24')).toMatchObject({ status: 'in_progress' });
     clock.advance(60_000);
@@ -49,7 +49,8 @@ describe('PostgresStore.purgeExpired', () => {
     await seed('b');
     client.sent.length = 0;
     expect(await store.purgeExpired({ batchSize: 5, maxBatches: 2, now: clock.now() + 1_000 })).toBe(10);
-    expect(client.sent).toHaveLength(2);
+    // Two batches of occurrences, one of version records.
+    expect(client.sent).toHaveLength(3);
     expect(await rows()).toBe(15);
   });
 

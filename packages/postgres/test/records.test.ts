@@ -27,7 +27,7 @@ describe('PostgresStore records', () => {
     expect(outcome.record).toMatchObject({ claimedAt: 1_700_000_000_000, leaseExpiresAt: 1_700_000_001_000 });
   });
 
-  it('a repeated key in a batch: the first request the rules admit acquires; the others see the record as the batch left it', async () => {
+  it('a repeated key in a batch: each request is judged after the earlier ones, against the occurrences they left', async () => {
     const clock = manualClock();
     const store = new PostgresStore({ client: pool, schema, clock: clock.now });
     const key = `rec:${randomUUID()}`;
@@ -35,12 +35,13 @@ describe('PostgresStore records', () => {
     const first = await store.claim(windowed(1_000));
     await store.complete({ key, fencingToken: first.record.fencingToken, result: '"1000"', retentionMs: RETENTION });
 
-    const outcomes = await store.claimMany([windowed(1_400), windowed(1_500), windowed(1_600)]);
-    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([false, true, false]);
+    const outcomes = await store.claimMany([windowed(1_400), windowed(1_500), windowed(1_600), windowed(600)]);
+    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([false, true, false, false]);
     const winner = outcomes[1]!;
-    for (const outcome of outcomes) {
-      expect(outcome.record).toMatchObject({ status: 'in_progress', fencingToken: winner.record.fencingToken, windowAnchor: 1_500 });
-    }
+    // 1 400 meets the completed occurrence at 1 000; 1 600 meets the one the batch just claimed at 1 500.
+    expect(outcomes[0]!.record).toMatchObject({ status: 'completed', windowAnchor: 1_000, result: '"1000"' });
+    expect(outcomes[2]!.record).toMatchObject({ status: 'in_progress', fencingToken: winner.record.fencingToken, windowAnchor: 1_500 });
+    expect(outcomes[3]!.record).toMatchObject({ status: 'completed', windowAnchor: 1_000 });
   });
 
   it('stores the empty string and no result apart', async () => {

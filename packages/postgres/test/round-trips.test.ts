@@ -103,7 +103,7 @@ describe('PostgresStore round trips', () => {
         expect((await prepared.claim(request(key))).record.result).toBe('"p"');
       }
       const names = named.sent.map((config) => config.name);
-      expect(names.every((name) => /^idemkit_(claim|complete)_[0-9a-f]{16}$/.test(name ?? ''))).toBe(true);
+      expect(names.every((name) => /^idemkit_(claim|completeOne)_[0-9a-f]{16}$/.test(name ?? ''))).toBe(true);
       expect(new Set(names).size).toBe(2);
     } finally {
       single.release();

@@ -1,0 +1,148 @@
+import type { ResolvedNames } from './schema.js';
+
+/** The claim function's parameter types, in order: how the store calls it and how the catalog names it. */
+export const CLAIM_PARAMETERS = [
+  'int4[]', // p_first: per request, the index of its first identity in the identity arrays
+  'int8[]', // p_lease_ms
+  'int8[]', // p_retention_ms
+  'text[]', // p_fingerprint
+  'text[]', // p_owner
+  'text[]', // p_key: per identity, each request's own key first
+  'float8[]', // p_window_at
+  'float8[]', // p_window_ms
+  'int8', // p_now: epoch ms, or NULL for the server's clock
+] as const;
+
+/**
+ * The DDL of the claim function, `"<schema>"."<table>_claim"(…)`: one call claims a batch (a
+ * single claim is a batch of one) and answers one row per acquired identity, or one row with the
+ * blocking record per refused request.
+ *
+ * Why a function and not one plain statement. A key holds many rows (one per occurrence), so a
+ * claim cannot lean on `INSERT … ON CONFLICT` to meet the current row: it must serialise with
+ * the other claimers of its keys (a transaction-scoped advisory lock per key) and *then* read the
+ * key's occurrences. Under READ COMMITTED a plain statement reads with the snapshot taken when
+ * it started, before its lock wait, so it would miss the occurrence the previous lock holder just
+ * committed, and acquire a second time. A VOLATILE PL/pgSQL function takes a fresh snapshot for
+ * each query it runs, so every read below happens after the locks are held, and sees every claim
+ * committed before them. It is still one statement and one round trip for the caller, and deciding
+ * and writing happen under the same locks: no check-then-write.
+ *
+ * The other writers of occurrences (complete, release, extendLease) take row locks only. The
+ * one decision they can change under a claim is a take-over of a lapsed or own claim (its holder
+ * may complete it meanwhile), so before replacing occurrences the function locks them
+ * (`FOR UPDATE`, in key and token order, the order complete and extendLease lock in) and judges
+ * again with a fresh snapshot.
+ *
+ * Fencing tokens are drawn from the sequence while the key's advisory lock is held, so a later
+ * claimer of the key always draws a larger one, across deletions, purges and rollbacks.
+ */
+export function claimFunctionSql(names: ResolvedNames): string {
+  const { qualifiedTable: table, qualifiedSequence: sequence } = names;
+  // An occurrence is met by the identity `j` when either is unwindowed or their times are closer than the window.
+  const met = `(p_window_at[j] IS NULL OR o.window_anchor IS NULL OR abs(p_window_at[j] - o.window_anchor) < p_window_ms[j])`;
+  // A met occurrence the claim may replace: an in-progress claim whose lease has lapsed, or the request owner's own.
+  const replaceable = `o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner[v_item], false))`;
+  const refuse = `RETURN QUERY SELECT v_item, false, v_row.key, v_row.status, v_row.fencing_token, v_row.lease_expires_at,
+            v_row.expires_at, v_row.fingerprint, v_row.result, v_row.window_anchor, v_row.claimed_at, v_row.owner;
+          CONTINUE items;`;
+  return `-- Claims a batch in one call; see claimFunctionSql() in @idemkit/postgres for the reasoning.
+CREATE OR REPLACE FUNCTION ${names.qualifiedClaimFunction}(
+  p_first int4[], p_lease_ms int8[], p_retention_ms int8[], p_fingerprint text[], p_owner text[],
+  p_key text[], p_window_at float8[], p_window_ms float8[], p_now int8
+) RETURNS TABLE (
+  item int4, acquired boolean, key text, status text, fencing_token bigint, lease_expires_at bigint,
+  expires_at bigint, fingerprint text, result text, window_anchor double precision, claimed_at bigint, owner text
+) LANGUAGE plpgsql VOLATILE AS $idemkit$
+#variable_conflict use_column
+DECLARE
+  v_now       bigint;
+  v_hash      int4;
+  v_first     int4;
+  v_last      int4;
+  v_row       record;
+  v_running   record;
+  v_refused   boolean;
+  v_prune     int4[];
+  v_replacing boolean;
+  v_locked    boolean;
+BEGIN
+  -- Reads after the lock see newer commits only under READ COMMITTED (a REPEATABLE READ snapshot
+  -- would predate a claim committed while this one waited).
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION USING ERRCODE = '0A000',
+      MESSAGE = 'idemkit claims need READ COMMITTED, not ' || current_setting('transaction_isolation');
+  END IF;
+  -- Every key of the batch, in hash order, so two batches never wait on each other crosswise.
+  FOREACH v_hash IN ARRAY ARRAY(SELECT DISTINCT hashtext(k) FROM unnest(p_key) AS k ORDER BY 1) LOOP
+    PERFORM pg_advisory_xact_lock(${names.claimLockClass}, v_hash);
+  END LOOP;
+  v_now := coalesce(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+
+  -- Requests in order: each one sees what the earlier ones wrote.
+  <<items>>
+  FOR v_item IN 1 .. cardinality(p_first) LOOP
+    v_first := p_first[v_item];
+    v_last := coalesce(p_first[v_item + 1], cardinality(p_key) + 1) - 1;
+    v_locked := false;
+    LOOP
+      v_refused := false;
+      v_replacing := false;
+      v_prune := '{}';
+      FOR j IN v_first .. v_last LOOP
+        -- This identity's blocking occurrence if it has one (a completed one first), else a row to delete.
+        SELECT o.*, (o.expires_at > v_now AND NOT (${replaceable})) AS blocking,
+               count(*) FILTER (WHERE o.expires_at > v_now AND ${replaceable}) OVER () AS replaceable
+          INTO v_row
+        FROM ${table} AS o
+        WHERE o.key = p_key[j] AND (o.expires_at <= v_now OR ${met})
+        ORDER BY blocking DESC, o.status <> 'completed', o.fencing_token
+        LIMIT 1;
+        CONTINUE WHEN NOT FOUND;
+        IF v_row.blocking AND v_row.status = 'completed' THEN
+          -- The first identity that meets a completed occurrence: nothing outranks it.
+          ${refuse}
+        ELSIF v_row.blocking THEN
+          IF NOT v_refused THEN
+            v_running := v_row;
+            v_refused := true;
+          END IF;
+        ELSE
+          v_prune := v_prune || j;
+          v_replacing := v_replacing OR v_row.replaceable > 0;
+        END IF;
+      END LOOP;
+      IF v_refused THEN
+        v_row := v_running;
+        ${refuse}
+      END IF;
+      EXIT WHEN NOT v_replacing OR v_locked;
+      -- Claims about to be replaced: lock them, then judge again with a fresh snapshot.
+      PERFORM 1
+      FROM generate_series(v_first, v_last) AS j
+      JOIN ${table} AS o ON o.key = p_key[j]
+      WHERE o.expires_at > v_now AND ${met} AND ${replaceable}
+      ORDER BY o.key, o.fencing_token
+      FOR UPDATE OF o;
+      v_locked := true;
+    END LOOP;
+
+    -- Acquired: drop what the claim replaces (and the keys' expired occurrences), add one occurrence per identity.
+    IF cardinality(v_prune) > 0 THEN
+      DELETE FROM ${table} AS o
+      USING unnest(v_prune) AS j
+      WHERE o.key = p_key[j] AND (o.expires_at <= v_now OR (${met} AND ${replaceable}));
+    END IF;
+    RETURN QUERY
+    INSERT INTO ${table} AS o (key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner)
+    SELECT p_key[j], 'in_progress', nextval('${sequence}'), v_now + p_lease_ms[v_item],
+           v_now + greatest(p_lease_ms[v_item], p_retention_ms[v_item]), p_fingerprint[v_item], NULL,
+           p_window_at[j], v_now, p_owner[v_item]
+    FROM generate_series(v_first, v_last) AS j
+    ORDER BY j
+    RETURNING v_item, true, o.key, o.status, o.fencing_token, o.lease_expires_at, o.expires_at,
+              o.fingerprint, o.result, o.window_anchor, o.claimed_at, o.owner;
+  END LOOP;
+END
+$idemkit$;`;
+}
