@@ -1,7 +1,8 @@
 import { KeyExtractionError } from '../errors.js';
 import { CanonicalJsonError, canonicalJsonWith } from '../internal/canonical-json.js';
 import { sha256Base64url } from '../internal/hash.js';
-import { envelopeIdOf, readPath, segmentMatches, walkStepsOf, type EventPath, type WalkPath } from '../internal/path.js';
+import { Exclusions } from '../internal/exclusions.js';
+import { envelopeIdOf, readPath, type EventPath } from '../internal/path.js';
 import { checkExcludesInsideIncludes, checkKnownFields, checkOptions, checkPathList } from './checks.js';
 import { formatKey } from './key-format.js';
 import type { DedupKeyStrategy, KeyPart } from './types.js';
@@ -38,7 +39,7 @@ export function contentHash(options: ContentHashOptions = {}): DedupKeyStrategy 
     record['exclude'] === undefined ? [] : checkPathList(record['exclude'], 'exclude', { wildcards: true, allowEmpty: true });
   if (include !== undefined) checkExcludesInsideIncludes(include, exclude, 'exclude');
 
-  const omit = exclude.length === 0 ? undefined : excluder(include, exclude);
+  const exclusions = exclude.length === 0 ? undefined : new Exclusions(exclude, include);
   const label = `sha256(${include === undefined ? 'event' : include.map((path) => path.source).join(', ')})`;
   return {
     name: 'contentHash',
@@ -46,7 +47,7 @@ export function contentHash(options: ContentHashOptions = {}): DedupKeyStrategy 
       const selected = include === undefined ? event : select(event, include);
       let json: string;
       try {
-        json = canonicalJsonWith(selected, { omit });
+        json = canonicalJsonWith(selected, exclusions === undefined ? {} : { exclusions });
       } catch (error) {
         if (!(error instanceof CanonicalJsonError)) throw error;
         throw new KeyExtractionError(error.path, error.problem, envelopeIdOf(event));
@@ -67,17 +68,4 @@ function select(event: unknown, include: readonly EventPath[]): Record<string, u
       return [path.source, value];
     }),
   );
-}
-
-// Exclude paths are written against the event. When `include` is set, the walk runs over the
-// selected object, whose first step is an include path as written, so map it back to event steps.
-function excluder(include: readonly EventPath[] | undefined, exclude: readonly EventPath[]): (walk: WalkPath) => boolean {
-  const includeSteps = new Map(include?.map((path) => [path.source, walkStepsOf(path)]));
-  return (walk) => {
-    const first = walk[0];
-    const steps = include === undefined || first === undefined ? walk : [...(includeSteps.get(String(first)) ?? []), ...walk.slice(1)];
-    return exclude.some(
-      (path) => path.segments.length === steps.length && path.segments.every((segment, i) => segmentMatches(segment, steps[i] ?? '')),
-    );
-  };
 }

@@ -1,0 +1,54 @@
+// Canonical JSON needs every object's keys in sorted order, and sorting is most of its cost. Events
+// of one source repeat a few object shapes (envelope, detail, participant…), and V8 returns an
+// object's keys as interned strings in insertion order, so the sorted order of a key list seen
+// before can be found again by comparing keys with `===` — far cheaper than sorting again.
+
+interface Shape {
+  keys: readonly string[];
+  sorted: readonly string[];
+}
+
+/** Longest key list whose sorted order is remembered; wider objects are sorted each time. */
+const MAX_CACHED_KEYS = 64;
+/** Shapes remembered per key count, so the cache stays bounded whatever the input. */
+const SHAPES_PER_LENGTH = 16;
+
+const shapes: Shape[][] = [];
+
+/**
+ * The object's own enumerable keys sorted by UTF-16 code units (RFC 8785's order). The returned
+ * array may be shared between calls: read it, never change it.
+ */
+export function sortedKeys(object: object): readonly string[] {
+  const keys = Object.keys(object);
+  const count = keys.length;
+  if (count < 2) return keys;
+  if (count > MAX_CACHED_KEYS) return sortInPlace(keys);
+  const bucket = (shapes[count] ??= []);
+  for (const shape of bucket) {
+    if (sameKeys(shape.keys, keys)) return shape.sorted;
+  }
+  const sorted = sortInPlace(keys.slice());
+  if (bucket.length < SHAPES_PER_LENGTH) bucket.push({ keys, sorted });
+  return sorted;
+}
+
+function sameKeys(known: readonly string[], keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) return false;
+  return true;
+}
+
+// Insertion sort: fast for the short key lists of events; `>` compares UTF-16 code units.
+function sortInPlace(keys: string[]): string[] {
+  if (keys.length > MAX_CACHED_KEYS) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
