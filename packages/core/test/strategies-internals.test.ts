@@ -44,7 +44,8 @@ describe('paths', () => {
     expect(readKeyField({ a: 1.5 }, parsePath('a'))).toBe('1.5');
     expect(readKeyField({ a: -0 }, parsePath('a'))).toBe('0');
     expect(() => readKeyField({ id: 'e', a: Number.POSITIVE_INFINITY }, parsePath('a'))).toThrow(KeyExtractionError);
-    expect(() => readKeyField({ id: 'e', a: 'undefined' }, parsePath('a'))).toThrow('contains "undefined"');
+    expect(() => readKeyField({ id: 'e', a: 'undefined' }, parsePath('a'))).toThrow('is "undefined"');
+    expect(readKeyField({ id: 'e', a: 'not-undefined' }, parsePath('a'))).toBe('not-undefined');
   });
 });
 

@@ -74,7 +74,7 @@ describe('eventId', () => {
     ['object', { id: 'env-7', detail: { eventId: { a: 1 } } }, 'is an object, expected a string or number'],
     ['array', { id: 'env-7', detail: { eventId: ['a'] } }, 'is an array, expected a string or number'],
     ['NaN', { id: 'env-7', detail: { eventId: Number.NaN } }, 'expected a finite number'],
-    ['printed undefined', { id: 'env-7', detail: { eventId: 'order-undefined' } }, 'contains "undefined"'],
+    ['printed undefined', { id: 'env-7', detail: { eventId: 'undefined' } }, 'is "undefined"'],
   ])('rejects a %s field with a KeyExtractionError naming path and envelope id', (_, event, problem) => {
     const error = extractionError(() => eventId({ path: 'detail.eventId' }).keyFor(event));
     expect(error.path).toBe('detail.eventId');
@@ -297,6 +297,26 @@ describe('custom', () => {
   it('rejects a bad name or a non-function', () => {
     expect(configError(() => custom(() => 'k', 'a:b')).field).toBe('name');
     expect(configError(() => custom('k' as never)).field).toBe('fn');
+  });
+
+  it('refuses a built-in strategy’s name, so a custom key never shares its key space', () => {
+    for (const name of ['eventId', 'stateWindow', 'contentHash', 'composite', 'anyOf']) {
+      expect(configError(() => custom(() => 'k', name)).field).toBe('name');
+    }
+  });
+
+  it('accepts keys that merely contain the word undefined, and refuses it as a printed token', () => {
+    expect(custom(() => 'undefinedness-report', 'mine').keyFor({}).key).toBe('mine:undefinedness-report');
+    expect(() => custom(() => 'order:undefined:7', 'mine').keyFor({})).toThrow('contains "undefined"');
+  });
+});
+
+describe('key fields that merely contain "undefined"', () => {
+  it('are data: accepted (only a field that is exactly "undefined" was printed from a missing value)', () => {
+    expect(eventId({ path: 'detail.eventId' }).keyFor({ detail: { eventId: 'order-undefined-behaviour' } }).key).toBe(
+      'eventId:order-undefined-behaviour',
+    );
+    expect(eventId({ path: 'detail.email' }).keyFor({ detail: { email: 'undefined@example.com' } }).key).toContain('undefined');
   });
 });
 

@@ -143,7 +143,7 @@ export function quote(text: string): string {
  * Why `value` cannot be a key part, or `undefined` when it can.
  * Phrased to follow the path: `"detail.status" is empty`.
  */
-export function keyValueProblem(value: unknown): string | undefined {
+export function keyValueProblem(value: unknown, origin: 'field' | 'template' = 'field'): string | undefined {
   if (value === undefined) return 'is missing';
   if (value === null) return 'is null';
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : `is ${value}, expected a finite number`;
@@ -151,13 +151,18 @@ export function keyValueProblem(value: unknown): string | undefined {
   if (value === '') return 'is empty';
   // A blank id would make every blank-id event one logical event.
   if (value.trim() === '') return 'is blank (only whitespace)';
-  // "undefined" inside a value is how a missing field looks after String() or a template literal
-  // upstream; keying on it would merge unrelated events, so it is refused like a missing field.
-  if (value.includes('undefined')) {
+  // A field that *is* "undefined" is a missing value printed upstream (String(undefined)); keying
+  // on it would merge unrelated events. A field that merely contains the word is data like any other.
+  if (value === 'undefined') return 'is "undefined": a missing value was printed into it';
+  // A key a user's function built: `${event.missing}` prints the word between other parts.
+  if (origin === 'template' && PRINTED_UNDEFINED.test(value)) {
     return `is ${quote(value)}, which contains "undefined": a missing value was printed into it`;
   }
   return undefined;
 }
+
+// "undefined" as a whole token (not inside a word such as "undefinedness").
+const PRINTED_UNDEFINED = /(?:^|[^A-Za-z0-9])undefined(?:$|[^A-Za-z0-9])/;
 
 /**
  * Reads a key field: a non-empty string, or a finite number (returned as its string form).
