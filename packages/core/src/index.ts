@@ -47,9 +47,14 @@ export { idempotent, type IdempotentFunction, type IdempotentOptions } from './e
 export type {
   DuplicateInfo,
   EngineOptions,
+  FirstRunInfo,
+  HeartbeatOption,
   IdempotencyOutcome,
+  InProgressInfo,
+  InProgressWait,
   OutcomeKind,
   PayloadMismatchPolicy,
+  Sleep,
 } from './engine/options.js';
 export type { OversizePolicy } from './engine/result-codec.js';
 export { currentClaim, type ActiveClaim } from './engine/claim-context.js';

@@ -1,8 +1,9 @@
 import { IdempotencyError } from '../errors.js';
-import type { ClaimOutcome, CompleteOutcome, IdempotencyRecord } from '../store/types.js';
+import type { ClaimOutcome, ClaimRequest, CompleteOutcome, IdempotencyRecord } from '../store/types.js';
 import type { ActiveClaim } from './claim-context.js';
 import { toStoreError } from './completion.js';
 import type { ClaimedHandler, IdempotencyEngine, RunOptions } from './engine.js';
+import type { Heartbeat } from './heartbeat.js';
 import { claimOf, type PreparedEvent } from './prepared.js';
 import { describeError } from './reporter.js';
 import type { EncodedResult } from './result-codec.js';
@@ -13,10 +14,14 @@ import type { EncodedResult } from './result-codec.js';
  */
 export type BatchItem<TEvent> = { id: string; event: TEvent } | { id: string; readError: unknown };
 
-/** How one batch item ended. `duplicate` and `processed` are successes. */
+/**
+ * How one batch item ended. `processed`, `duplicate` and `in_progress` (in progress elsewhere,
+ * answered with a value by `onInProgress`) are successes.
+ */
 export type BatchItemOutcome<TResult> =
   | { id: string; status: 'processed'; result: TResult }
   | { id: string; status: 'duplicate'; result: TResult }
+  | { id: string; status: 'in_progress'; result: TResult }
   | { id: string; status: 'failed'; error: unknown };
 
 /** Options for {@link IdempotencyEngine.runBatch}. */
@@ -54,6 +59,7 @@ interface DeferredCompletion {
   index: number;
   id: string;
   claim: ActiveClaim;
+  heartbeat: Heartbeat;
   encoded: EncodedResult;
 }
 
@@ -64,6 +70,21 @@ interface PreparedItem<TEvent> {
   event: TEvent;
 }
 
+/** A claim the batch holds, with the heartbeat that keeps it alive from acquisition to completion. */
+interface HeldClaim {
+  claim: ActiveClaim;
+  heartbeat: Heartbeat;
+}
+
+/** What settling one item needs to know of the whole batch. */
+interface BatchState<TResult> {
+  acquiredBy: Map<string, number>;
+  outcomes: BatchItemOutcome<TResult>[];
+  deferred: DeferredCompletion[] | undefined;
+  /** Until when in-progress items may wait, shared by the batch (undefined: they do not wait). */
+  waitDeadline: number | undefined;
+}
+
 /**
  * Runs one batch for an engine: one `claimMany`, then each item in order.
  *
@@ -71,6 +92,9 @@ interface PreparedItem<TEvent> {
  * whose record is an identity an earlier item of this batch acquired (same key, same fencing
  * token) is a repeat *inside* the batch: it takes that item's fate — a duplicate of it when it
  * ran, failed (to be redelivered) when it failed. Nothing is answered as done without having run.
+ *
+ * Every acquired claim gets its heartbeat (the `heartbeat` option) as soon as `claimMany` returns,
+ * since later items wait for earlier handlers: it stops when the item's claim is completed or released.
  */
 export async function runBatch<TEvent, TResult>(
   engine: IdempotencyEngine<TEvent, TResult>,
@@ -78,6 +102,7 @@ export async function runBatch<TEvent, TResult>(
   handler: ClaimedHandler<TEvent, TResult>,
   options: BatchOptions,
 ): Promise<BatchItemOutcome<TResult>[]> {
+  const waitDeadline = engine.inFlight.deadline(engine.clock(), options.remainingMs);
   const outcomes: BatchItemOutcome<TResult>[] = new Array(items.length);
   const prepared: PreparedItem<TEvent>[] = [];
   for (const [index, item] of items.entries()) {
@@ -90,43 +115,56 @@ export async function runBatch<TEvent, TResult>(
     }
   }
 
+  const requests = prepared.map(({ id, entry }) => engine.claimRequest(entry, { ...options, owner: options.ownerOf?.(id) ?? options.owner }));
   let claims: ClaimOutcome[] | undefined;
   let outage: IdempotencyError | undefined;
   try {
-    claims = await engine.store.claimMany(
-      prepared.map(({ id, entry }) => engine.claimRequest(entry, { ...options, owner: options.ownerOf?.(id) ?? options.owner })),
-    );
+    claims = await engine.store.claimMany(requests);
   } catch (error) {
     outage = toStoreError(engine.store, 'claimMany', error);
   }
 
-  // Which item acquired each identity token: `${key}\n${token}` → item index.
-  const acquiredBy = new Map<string, number>();
-  const deferred: DeferredCompletion[] | undefined = options.completion === 'batch' ? [] : undefined;
+  const batch: BatchState<TResult> = {
+    // Which item acquired each identity token: `${key}\n${token}` → item index.
+    acquiredBy: new Map<string, number>(),
+    outcomes,
+    deferred: options.completion === 'batch' ? [] : undefined,
+    waitDeadline,
+  };
   const claimAt = new Map(prepared.map((item, position) => [item.index, claims?.[position]]));
+  const requestAt = new Map(prepared.map((item, position) => [item.index, requests[position]!]));
   const preparedAt = new Map(prepared.map((item) => [item.index, item]));
-  let failedId: string | undefined;
-  for (const [index, item] of items.entries()) {
-    const entry = preparedAt.get(index);
-    if (entry === undefined) {
-      failedId ??= options.stopOnFirstFailure ? item.id : undefined;
-      continue;
-    }
-    const claim = claimAt.get(index);
-    if (failedId !== undefined) {
-      if (claim?.acquired) await engine.releaseQuietly(claimOf(entry.entry, claim));
-      outcomes[index] = { id: item.id, status: 'failed', error: new BatchItemSkippedError(failedId) };
-      continue;
-    }
-    if (claim?.acquired) {
-      for (const identity of [{ key: claim.record.key, fencingToken: claim.fencingToken }, ...(claim.also ?? [])]) {
-        acquiredBy.set(tokenId(identity.key, identity.fencingToken), index);
-      }
-    }
-    outcomes[index] = await settleItem(engine, entry, claim, outage, handler, { acquiredBy, outcomes, deferred });
-    if (outcomes[index]!.status === 'failed' && options.stopOnFirstFailure) failedId = item.id;
+  const held = new Map<number, HeldClaim>();
+  for (const item of prepared) {
+    const claim = claimAt.get(item.index);
+    if (claim?.acquired) held.set(item.index, hold(engine, item, claim, requestAt.get(item.index)!, batch));
   }
-  if (deferred !== undefined && deferred.length > 0) await completeDeferred(engine, deferred, outcomes);
+  let failedId: string | undefined;
+  try {
+    for (const [index, item] of items.entries()) {
+      const entry = preparedAt.get(index);
+      if (entry === undefined) {
+        failedId ??= options.stopOnFirstFailure ? item.id : undefined;
+        continue;
+      }
+      if (failedId !== undefined) {
+        const mine = held.get(index);
+        if (mine !== undefined) {
+          mine.heartbeat.stop();
+          await engine.releaseQuietly(mine.claim);
+        }
+        outcomes[index] = { id: item.id, status: 'failed', error: new BatchItemSkippedError(failedId) };
+        continue;
+      }
+      outcomes[index] = await settleItem(engine, entry, claimAt.get(index), held.get(index), requestAt.get(index)!, outage, handler, batch);
+      if (outcomes[index]!.status === 'failed' && options.stopOnFirstFailure) failedId = item.id;
+    }
+    if (batch.deferred !== undefined && batch.deferred.length > 0) await completeDeferred(engine, batch.deferred, outcomes);
+  } finally {
+    // Every path above stops its own; this is the backstop that no heartbeat outlives its batch.
+    for (const { heartbeat } of held.values()) heartbeat.stop();
+    for (const { heartbeat } of batch.deferred ?? []) heartbeat.stop();
+  }
   return outcomes;
 }
 
@@ -134,35 +172,64 @@ function tokenId(key: string, fencingToken: number): string {
   return `${key}\n${fencingToken}`;
 }
 
+/** Takes an acquired claim into the batch: remembers its tokens as this item's and starts its heartbeat. */
+function hold<TEvent, TResult>(
+  engine: IdempotencyEngine<TEvent, TResult>,
+  item: PreparedItem<TEvent>,
+  outcome: ClaimOutcome & { acquired: true },
+  request: ClaimRequest,
+  batch: BatchState<TResult>,
+): HeldClaim {
+  for (const identity of [{ key: outcome.record.key, fencingToken: outcome.fencingToken }, ...(outcome.also ?? [])]) {
+    batch.acquiredBy.set(tokenId(identity.key, identity.fencingToken), item.index);
+  }
+  const claim = claimOf(item.entry, outcome);
+  return { claim, heartbeat: engine.keepAlive(claim, request.leaseMs) };
+}
+
+/** The index of the earlier item of this batch whose claim refused `outcome`, if one did. */
+function earlierItemOf(outcome: ClaimOutcome, index: number, batch: BatchState<unknown>): number | undefined {
+  if (outcome.acquired) return undefined;
+  const earlier = batch.acquiredBy.get(tokenId(outcome.record.key, outcome.record.fencingToken));
+  return earlier !== undefined && earlier !== index ? earlier : undefined;
+}
+
 async function settleItem<TEvent, TResult>(
   engine: IdempotencyEngine<TEvent, TResult>,
   item: PreparedItem<TEvent>,
   claim: ClaimOutcome | undefined,
+  mine: HeldClaim | undefined,
+  request: ClaimRequest,
   outage: IdempotencyError | undefined,
   handler: ClaimedHandler<TEvent, TResult>,
-  batch: {
-    acquiredBy: Map<string, number>;
-    outcomes: BatchItemOutcome<TResult>[];
-    deferred: DeferredCompletion[] | undefined;
-  },
+  batch: BatchState<TResult>,
 ): Promise<BatchItemOutcome<TResult>> {
   const { index, id, entry, event } = item;
   try {
     if (claim === undefined) {
       return { id, status: 'processed', result: await engine.runDespiteOutage(entry.key, event, handler, outage!) };
     }
-    if (claim.acquired) {
-      const active = claimOf(entry, claim);
-      if (batch.deferred === undefined) return { id, status: 'processed', result: await engine.execute(entry, active, event, handler) };
-      const result = await engine.runClaimed(entry, active, event, handler);
-      batch.deferred.push({ index, id, claim: active, encoded: engine.encode(entry, result) });
+    let outcome = claim;
+    let waitedMs = 0;
+    if (!outcome.acquired && earlierItemOf(outcome, index, batch) === undefined && outcome.record.status === 'in_progress') {
+      const waited = await engine.inFlight.untilSettled(request, outcome, batch.waitDeadline);
+      ({ outcome, waitedMs } = waited);
+      if (outcome.acquired) mine = hold(engine, item, outcome, request, batch);
+    }
+    if (mine !== undefined) {
+      const { claim: active, heartbeat } = mine;
+      if (batch.deferred === undefined) return { id, status: 'processed', result: await engine.execute(entry, active, event, handler, heartbeat) };
+      const result = await engine.runClaimed(entry, active, event, handler, heartbeat);
+      batch.deferred.push({ index, id, claim: active, heartbeat, encoded: engine.encode(entry, result) });
       return { id, status: 'processed', result };
     }
-    const earlier = batch.acquiredBy.get(tokenId(claim.record.key, claim.record.fencingToken));
-    if (earlier !== undefined && earlier !== index) {
-      return repeatOfEarlierItem(engine, item, claim.record, batch.outcomes[earlier]!);
+    const refused = outcome as ClaimOutcome & { acquired: false };
+    const earlier = earlierItemOf(refused, index, batch);
+    if (earlier !== undefined) return repeatOfEarlierItem(engine, item, refused.record, batch.outcomes[earlier]!);
+    if (refused.record.status === 'in_progress') {
+      return { id, status: 'in_progress', result: await engine.answerInProgress(entry, refused.record, event, waitedMs) };
     }
-    return { id, status: 'duplicate', result: await engine.answerExisting(entry, claim.record, event) };
+    return { id, status: 'duplicate', result: await engine.answerExisting(entry, refused.record, event) };
   } catch (error) {
     return { id, status: 'failed', error };
   }
@@ -186,6 +253,8 @@ async function completeDeferred<TEvent, TResult>(
   deferred: DeferredCompletion[],
   outcomes: BatchItemOutcome<TResult>[],
 ): Promise<void> {
+  // Stopped before the completions, so a late beat cannot be taken for a lost lease.
+  for (const item of deferred) item.heartbeat.stop();
   let landed: CompleteOutcome[] | undefined;
   try {
     landed = await engine.store.completeMany(

@@ -12,6 +12,13 @@ export interface ActiveClaim {
   also?: IdentityToken[];
   /** The ordering guard's version claim, when it runs: its fencing token is the entity's. */
   ordering?: OrderingClaim;
+  /**
+   * Until when the lease protects the claim, epoch ms, as the engine last knew it: the store's at
+   * the claim, then moved by each heartbeat (`heartbeat` option) that landed.
+   */
+  leaseExpiresAt: number;
+  /** When the heartbeat last extended the lease (epoch ms, sent time); undefined until it has. */
+  leaseExtendedAt?: number;
 }
 
 const storage = new AsyncLocalStorage<ActiveClaim>();

@@ -5,6 +5,7 @@ import {
   IdempotencyKeyConflictError,
   IdempotencyStoreError,
 } from '../errors.js';
+import { systemClock, type Clock } from '../clock.js';
 import { OrderingGuard, outcomeOfFailure } from '../ordering/guard.js';
 import { resolveOrdering } from '../ordering/options.js';
 import { assertPositiveMs } from '../store/validate.js';
@@ -14,6 +15,8 @@ import type { DedupKeyStrategy } from '../strategies/types.js';
 import { runBatch, type BatchItem, type BatchItemOutcome, type BatchOptions } from './batch.js';
 import { runWithClaim, type ActiveClaim } from './claim-context.js';
 import { CompletionRecorder, toStoreError } from './completion.js';
+import { LeaseKeeper, type Heartbeat } from './heartbeat.js';
+import { InFlightWaiter } from './in-flight.js';
 import { silentLogger } from './logger.js';
 import type { EngineOptions, OutcomeKind, PayloadMismatchPolicy } from './options.js';
 import { claimOf, claimRequestFor, prepareEvent, type PreparedEvent } from './prepared.js';
@@ -38,6 +41,12 @@ export interface RunOptions {
    * takes its own in-progress claim over instead of being refused as someone else's.
    */
   owner?: string;
+  /**
+   * How long this call has left in all, e.g. the Lambda's remaining time: a duplicate waiting for
+   * a claim in progress (`inProgress.wait`) stops waiting in time to answer within it.
+   * @default unbounded (only `inProgress.wait.maxMs` bounds the wait)
+   */
+  remainingMs?: number;
 }
 
 /**
@@ -62,6 +71,9 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
   readonly guard: OrderingGuard<TEvent, TResult> | undefined;
   // How a claim's delivery ended when the guard skipped its handler (stale, or the version applied).
   private readonly skipped = new WeakMap<ActiveClaim, OutcomeKind>();
+  /** @internal */ readonly inFlight: InFlightWaiter;
+  /** @internal */ readonly clock: Clock;
+  private readonly leases: LeaseKeeper;
   private readonly leaseMs: number;
   private readonly retentionMs: number;
   private readonly payloadMismatch: PayloadMismatchPolicy;
@@ -92,6 +104,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     this.reporter = new EngineReporter(options.logger ?? silentLogger, this.strategy.name, logKeys, {
       onOutcome: options.onOutcome,
       onDuplicate: options.onDuplicate as never,
+      onFirstRun: options.onFirstRun as never,
     });
     this.completion = new CompletionRecorder({
       store: this.store,
@@ -108,6 +121,10 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
             failOpen: options.failOpen ?? false,
             reporter: this.reporter,
           });
+    this.clock = options.clock ?? systemClock;
+    const timers = { store: this.store, reporter: this.reporter, clock: this.clock, sleep: options.sleep };
+    this.inFlight = new InFlightWaiter(options.inProgress?.wait, timers);
+    this.leases = new LeaseKeeper(options.heartbeat, this.leaseMs, timers);
   }
 
   /**
@@ -126,11 +143,13 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
 
   /**
    * Runs `handler` once per logical event. A completed duplicate returns the stored result without
-   * running it; a key in progress elsewhere throws {@link IdempotencyInProgressError}; a handler
-   * error releases the claim and is rethrown.
+   * running it; a key in progress elsewhere waits for it (`inProgress.wait`), then is answered by
+   * `onInProgress` or throws {@link IdempotencyInProgressError}; a handler error releases the
+   * claim and is rethrown.
    */
   async run(event: TEvent, handler: ClaimedHandler<TEvent, TResult>, runOptions: RunOptions = {}): Promise<TResult> {
     handler = this.guarded(handler, runOptions);
+    const deadline = this.inFlight.deadline(this.clock(), runOptions.remainingMs);
     let prepared: PreparedEvent;
     try {
       prepared = this.prepare(event);
@@ -138,14 +157,20 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       this.reporter.outcome('invalid_key');
       throw error;
     }
+    const request = this.claimRequest(prepared, runOptions);
     let outcome: ClaimOutcome;
     try {
-      outcome = await this.store.claim(this.claimRequest(prepared, runOptions));
+      outcome = await this.store.claim(request);
     } catch (error) {
       return this.runDespiteOutage(prepared.key, event, handler, toStoreError(this.store, 'claim', error));
     }
-    if (outcome.acquired) return this.execute(prepared, claimOf(prepared, outcome), event, handler);
-    return this.answerExisting(prepared, outcome.record, event);
+    const waited = await this.inFlight.untilSettled(request, outcome, deadline);
+    outcome = waited.outcome;
+    if (outcome.acquired) {
+      const claim = claimOf(prepared, outcome);
+      return this.execute(prepared, claim, event, handler, this.keepAlive(claim, request.leaseMs));
+    }
+    return this.answerExisting(prepared, outcome.record, event, waited.waitedMs);
   }
 
   /**
@@ -202,18 +227,60 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     });
   }
 
-  /** @internal Runs the handler under an acquired claim and records its completion. */
-  async execute(prepared: PreparedEvent, claim: ActiveClaim, event: TEvent, handler: ClaimedHandler<TEvent, TResult>): Promise<TResult> {
-    const result = await this.runClaimed(prepared, claim, event, handler);
+  /**
+   * @internal Keeps an acquired claim's lease running (the `heartbeat` option) until the
+   * returned heartbeat is stopped; a no-op without the option.
+   */
+  keepAlive(claim: ActiveClaim, leaseMs: number): Heartbeat {
+    return this.leases.start(claim, leaseMs);
+  }
+
+  /**
+   * @internal Runs the handler under an acquired claim and records its completion. The heartbeat
+   * stops once the handler has ended, before the claim is completed or released.
+   */
+  async execute(
+    prepared: PreparedEvent,
+    claim: ActiveClaim,
+    event: TEvent,
+    handler: ClaimedHandler<TEvent, TResult>,
+    heartbeat: Heartbeat,
+  ): Promise<TResult> {
+    let result: TResult;
+    try {
+      result = await this.runClaimed(prepared, claim, event, handler, heartbeat);
+    } finally {
+      heartbeat.stop();
+    }
     await this.completion.finish(claim, this.encode(prepared, result));
     return result;
   }
 
-  /** @internal Runs the handler under its claim; a handler error releases the claim and is rethrown. */
-  async runClaimed(prepared: PreparedEvent, claim: ActiveClaim, event: TEvent, handler: ClaimedHandler<TEvent, TResult>): Promise<TResult> {
+  /**
+   * @internal Runs the handler under its claim; a handler error stops `heartbeat`, releases the
+   * claim and is rethrown. On success the heartbeat runs on until the caller has the claim
+   * completed (a batch's `completeMany` comes after its last handler).
+   */
+  async runClaimed(
+    prepared: PreparedEvent,
+    claim: ActiveClaim,
+    event: TEvent,
+    handler: ClaimedHandler<TEvent, TResult>,
+    heartbeat: Heartbeat,
+  ): Promise<TResult> {
+    this.reporter.firstRun({
+      kind: 'executed',
+      key: claim.key,
+      fencingToken: claim.fencingToken,
+      ...(claim.also === undefined ? {} : { also: claim.also }),
+      strategy: this.strategy.name,
+      event,
+    });
     try {
       return await runWithClaim(claim, () => handler(event, claim));
     } catch (error) {
+      // Stopped before the release, so a late beat cannot be taken for a lost lease.
+      heartbeat.stop();
       await this.releaseQuietly(claim);
       // The ordering guard throws in_progress (another version runs) and lease_lost errors too.
       this.reporter.outcome(outcomeOfFailure(error), prepared.key);
@@ -226,14 +293,25 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     return encodeResult(prepared.key, result, { store: this.storeResult, maxBytes: this.maxResultBytes });
   }
 
-  /** @internal Answers a delivery the store refused: in progress elsewhere, or a completed duplicate. */
-  async answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent): Promise<TResult> {
-    if (record.status === 'in_progress') {
-      this.reporter.outcome('in_progress', prepared.key);
-      throw new IdempotencyInProgressError(record.key, record);
-    }
+  /**
+   * @internal Answers a delivery the store refused: in progress elsewhere (after `waitedMs` of
+   * waiting), or a completed duplicate.
+   */
+  async answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, waitedMs = 0): Promise<TResult> {
+    if (record.status === 'in_progress') return this.answerInProgress(prepared, record, event, waitedMs);
     this.checkFingerprint(prepared, record);
     return this.answerDuplicate(prepared, record, event, () => decodeResult(record.result) as TResult);
+  }
+
+  /**
+   * @internal Answers a delivery whose key is in progress elsewhere: `onInProgress`'s value (or
+   * its error), else a retryable {@link IdempotencyInProgressError}.
+   */
+  async answerInProgress(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, waitedMs: number): Promise<TResult> {
+    this.reporter.outcome('in_progress', prepared.key);
+    const decide = this.options.onInProgress;
+    if (decide === undefined) throw new IdempotencyInProgressError(record.key, record);
+    return decide({ key: record.key, strategy: this.strategy.name, record, event, waitedMs });
   }
 
   /** @internal Reports a duplicate and returns the configured duplicate response, or `fallback()`. */

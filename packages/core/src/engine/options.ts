@@ -1,4 +1,5 @@
-import type { IdempotencyRecord, IdempotencyStore } from '../store/types.js';
+import type { Clock } from '../clock.js';
+import type { IdempotencyRecord, IdempotencyStore, IdentityToken } from '../store/types.js';
 import type { OrderingOptions } from '../ordering/options.js';
 import type { DedupKeyStrategy } from '../strategies/types.js';
 import type { StrategyConfig } from '../strategies/index.js';
@@ -18,7 +19,68 @@ export interface DuplicateInfo<TEvent = unknown> {
   event: TEvent;
 }
 
-/** Every way one delivery can end, for counters and metrics. */
+/** What the engine tells `onInProgress` about a delivery whose key is in progress elsewhere. */
+export interface InProgressInfo<TEvent = unknown> {
+  /** The key of the identity whose claim is running (for `anyOf` strategies, the one met). */
+  key: string;
+  /** Name of the strategy that made the key. */
+  strategy: string;
+  /** The running claim: its `claimedAt`, `leaseExpiresAt` and `owner`. */
+  record: IdempotencyRecord;
+  event: TEvent;
+  /** How long this delivery waited for the claim to complete (0 without `inProgress.wait`). */
+  waitedMs: number;
+}
+
+/** What the engine tells `onFirstRun` about a delivery that is about to run the handler. */
+export interface FirstRunInfo<TEvent = unknown> {
+  /** Always `'executed'`, the outcome kind `onOutcome` gets at the same moment. */
+  kind: 'executed';
+  /** The full key (the primary identity's, for `anyOf` strategies). */
+  key: string;
+  /** The fencing token the handler runs under. */
+  fencingToken: number;
+  /** The other identities held with it (`anyOf` strategies). */
+  also?: IdentityToken[];
+  /** Name of the strategy that made the key. */
+  strategy: string;
+  event: TEvent;
+}
+
+/**
+ * How a duplicate that meets a running claim waits for it to complete before it answers.
+ * It re-claims the key (one atomic round trip each time) after `pollMs`, then after twice as long
+ * each time, up to 8 × `pollMs` between two polls, until the claim completes (the stored result is
+ * returned, as to any completed duplicate), the claim is released or lapses (this delivery
+ * acquires the key and runs the handler itself), or `maxMs` has passed (the delivery is answered
+ * as in progress: `onInProgress`, else {@link IdempotencyInProgressError}).
+ */
+export interface InProgressWait {
+  /**
+   * Longest wait. Also bounded by the call's `remainingMs` (the Lambda's remaining time, passed by
+   * the `@idemkit/eventbridge` wrappers) less one second to answer in. In a batch, the items share it.
+   */
+  maxMs: number;
+  /**
+   * First interval between two polls; later ones double, up to 8 × `pollMs`.
+   * @default 100
+   */
+  pollMs?: number;
+}
+
+/** A heartbeat for a running handler's claim: `true` (every third of the lease) or an interval. */
+export type HeartbeatOption = boolean | { everyMs: number };
+
+/**
+ * Waits `ms`; may resolve or reject early once `signal` aborts. The engine's polls and heartbeats
+ * sleep through it: inject one driven by a manual clock so tests need no real time.
+ */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/**
+ * Every way one delivery can end, for counters and metrics; and `executed`, reported when a
+ * delivery starts running the handler under its claim (so it counts handler runs, not endings).
+ */
 export type OutcomeKind =
   | 'processed'
   | 'duplicate'
@@ -28,6 +90,7 @@ export type OutcomeKind =
   | 'lease_lost'
   | 'fail_open'
   | 'invalid_key'
+  | 'executed'
   | 'stale';
 
 /** One delivery's outcome, reported to `onOutcome`. */
@@ -106,8 +169,57 @@ export interface EngineOptions<TEvent = unknown, TResult = unknown> {
   ordering?: OrderingOptions<TEvent, TResult> | string;
   /** Called for every delivery skipped as a duplicate. */
   onDuplicate?: (duplicate: DuplicateInfo<TEvent>) => void;
-  /** Called once per delivery with how it ended; feed counters and metrics from here. */
+  /**
+   * Called once per delivery with how it ended, and once more with `executed` (key and fencing
+   * token) just before a delivery runs the handler under its claim; feed counters and metrics
+   * from here. The kinds other than `executed` sum to the deliveries.
+   */
   onOutcome?: (outcome: IdempotencyOutcome) => void;
+  /**
+   * Called just before the handler runs under a new claim, with its key and fencing token (a
+   * duplicate never gets here; `onDuplicate` hears of those). Like every hook, an error it throws
+   * is logged and never fails the delivery.
+   */
+  onFirstRun?: (run: FirstRunInfo<TEvent>) => void;
+  /** What a duplicate does when it meets a claim that is still running elsewhere. */
+  inProgress?: {
+    /**
+     * Wait for the running claim to complete, then answer with its stored result.
+     * @default no waiting: answer at once
+     */
+    wait?: InProgressWait;
+  };
+  /**
+   * Decides the answer for a delivery whose key is in progress elsewhere (after waiting, when
+   * `inProgress.wait` is set): return the value the call returns (a success: for an SQS record,
+   * the message is deleted), or throw to fail the delivery so it is retried. Answering with a value
+   * tells the source the event was handled although the running delivery may still fail; it is
+   * then that delivery's own retry that must run it.
+   * @default throws {@link IdempotencyInProgressError} (retryable)
+   */
+  onInProgress?: (inProgress: InProgressInfo<TEvent>) => TResult | Promise<TResult>;
+  /**
+   * Extends the claim's lease (every identity, `store.extendLease`) while the handler runs, so a
+   * handler slower than its lease keeps its claim. Each beat moves the lease to now + the call's
+   * lease, only while this claim still holds it (the fencing token): a lapsed claim is never
+   * revived; the heartbeat then stops and logs a warning. It stops when the handler ends, however
+   * it ends. Its timers never keep the process alive.
+   * `true` beats every third of the call's lease; `{ everyMs }` sets the interval (a call whose
+   * lease is not longer than `everyMs` beats every third of its lease instead).
+   * @default false
+   */
+  heartbeat?: HeartbeatOption;
+  /**
+   * The engine's clock: wait deadlines and the lease times in {@link currentClaim}. Give it the
+   * store's manual clock in tests.
+   * @default Date.now
+   */
+  clock?: Clock;
+  /**
+   * How the engine sleeps between polls of `inProgress.wait` and between heartbeats.
+   * @default real timers (a heartbeat's timer is unref'd; a waiting duplicate's is not, since the caller awaits it)
+   */
+  sleep?: Sleep;
   /**
    * Where idemkit logs. Logs carry hashed keys and strategy names, never payloads.
    * @default silent

@@ -51,7 +51,7 @@ export function claimRequestFor(prepared: PreparedEvent, settings: ClaimSettings
 
 /** The claim a handler runs under, from an acquired outcome. */
 export function claimOf(prepared: PreparedEvent, outcome: ClaimOutcome & { acquired: true }): ActiveClaim {
-  const claim: ActiveClaim = { key: prepared.key, fencingToken: outcome.fencingToken };
+  const claim: ActiveClaim = { key: prepared.key, fencingToken: outcome.fencingToken, leaseExpiresAt: outcome.record.leaseExpiresAt };
   if (outcome.also !== undefined && outcome.also.length > 0) claim.also = outcome.also;
   return claim;
 }

@@ -1,5 +1,5 @@
 import { sha256Base64url } from '../internal/hash.js';
-import type { DuplicateInfo, EngineOptions, OutcomeKind } from './options.js';
+import type { DuplicateInfo, EngineOptions, FirstRunInfo, OutcomeKind } from './options.js';
 import type { IdempotencyLogger, LogFields } from './logger.js';
 
 /** How keys appear in idemkit's log lines. */
@@ -28,8 +28,9 @@ export class EngineReporter {
     private readonly logger: IdempotencyLogger,
     private readonly strategy: string,
     private readonly keyLogging: KeyLogging,
-    private readonly hooks: Pick<EngineOptions<never, never>, 'onOutcome' | 'onDuplicate'> & {
+    private readonly hooks: Pick<EngineOptions<never, never>, 'onOutcome' | 'onDuplicate' | 'onFirstRun'> & {
       onDuplicate?: ((duplicate: DuplicateInfo<never>) => void) | undefined;
+      onFirstRun?: ((run: FirstRunInfo<never>) => void) | undefined;
     },
   ) {}
 
@@ -47,6 +48,17 @@ export class EngineReporter {
     if (hook !== undefined) this.callHook('onDuplicate', () => hook(info));
   }
 
+  /**
+   * Reports a handler about to run under a new claim: the `executed` outcome, `onFirstRun`, and a
+   * debug line (key hashed unless asked).
+   */
+  firstRun<TEvent>(run: FirstRunInfo<TEvent>): void {
+    this.outcome('executed', run.key, run.fencingToken);
+    this.debug('idempotency: first run', run.key, { fencingToken: run.fencingToken });
+    const hook = this.hooks.onFirstRun as ((run: FirstRunInfo<TEvent>) => void) | undefined;
+    if (hook !== undefined) this.callHook('onFirstRun', () => hook(run));
+  }
+
   /** Runs a user hook; its error (or rejected promise) is logged, never thrown. */
   callHook(name: string, call: () => unknown): void {
     try {
@@ -55,6 +67,10 @@ export class EngineReporter {
     } catch (error) {
       this.hookFailed(name, error);
     }
+  }
+
+  debug(message: string, key: string | undefined, fields: LogFields = {}): void {
+    this.log('debug', message, key, fields);
   }
 
   info(message: string, key: string | undefined, fields: LogFields = {}): void {
@@ -70,7 +86,7 @@ export class EngineReporter {
   }
 
   // The logger is the user's code too: a logger that throws must not fail a delivery either.
-  private log(level: 'info' | 'warn' | 'error', message: string, key: string | undefined, fields: LogFields): void {
+  private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, key: string | undefined, fields: LogFields): void {
     try {
       this.logger[level](message, this.fields(key, fields));
     } catch {

@@ -12,6 +12,7 @@ export const OUTCOME_KINDS: readonly OutcomeKind[] = [
   'fail_open',
   'invalid_key',
   'stale',
+  'executed',
 ];
 
 /** A count per outcome kind. */
