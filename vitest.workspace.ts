@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineWorkspace } from 'vitest/config';
 
-// The one place that lists the test projects. vitest is pinned to 3.2 because 4+ no longer reads workspace files.
+// The one place that lists the test projects; vitest.config.ts passes them to vitest as `test.projects`.
 // Tests import every @idemkit package from source, so one run never mixes src and dist copies of a class.
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = [
@@ -39,6 +39,7 @@ export default defineWorkspace([
   project('postgres', './packages/postgres'),
   project('dynamodb', './packages/dynamodb'),
   project('eventbridge', './packages/eventbridge'),
+  project('cli', './packages/cli'),
   project('examples', './examples', { include: ['*/test/**/*.test.ts'] }),
   project('faults', './bench'),
 ]);

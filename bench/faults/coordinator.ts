@@ -7,6 +7,7 @@ import { localDynamoDBClient } from '../lib/dynamodb-local.js';
 import { DATABASE_URL, REDIS_URL, runId as newRunId } from '../lib/env.js';
 import { newClient, type Client } from '../lib/pg.js';
 import { cutterFor } from './cuts.js';
+import { LATE_COMPLETION_REFUSED } from './labels.js';
 import { createSchema, dropSchema, NOW_MS } from './schema.js';
 import { PG_STORE_TABLE, storeConnectionName } from './stores.js';
 import { makeStream, type Stream } from './stream.js';
@@ -88,7 +89,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
       lostEvents: outcome.lost,
       unacked,
       staleWritesRefused: counters['stale ledger write refused'] ?? 0,
-      lateCompletionsRefused: counters['failed: late completion refused (LeaseLostError)'] ?? 0,
+      lateCompletionsRefused: counters[LATE_COMPLETION_REFUSED] ?? 0,
       completionsLost: Object.entries(counters)
         .filter(([name]) => name.startsWith('idemkit error: idempotency: could not record completion'))
         .reduce((sum, [, count]) => sum + count, 0),
