@@ -3,4 +3,5 @@
  * @packageDocumentation
  */
 export { RedisStore } from './redis-store.js';
+export { ForeignValueError, PartialClaimError, PartialWriteError } from './errors.js';
 export type { RedisClient, RedisStoreOptions } from './types.js';

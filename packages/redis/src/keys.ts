@@ -5,12 +5,10 @@ export const DEFAULT_PREFIX = 'idemkit';
 
 const PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
 
-/** The two Redis keys that hold one idemkit key's state; both hash to the same Cluster slot. */
-export interface KeyPair {
-  /** Hash holding the record's fields. */
-  record: string;
-  /** String holding the last fencing token handed out; outlives the record. */
-  fence: string;
+/** The Redis key holding one idemkit key (or one ordering entity), and the hash tag its slot comes from. */
+export interface RedisKey {
+  /** `<prefix>:{<key>}` for an idemkit key, `<prefix>:{<entity>}:version` for an ordering entity. */
+  key: string;
   /** What Redis hashes to pick the slot: the text between the braces. */
   hashTag: string;
 }
@@ -37,11 +35,16 @@ export function encodeKey(key: string): string {
 }
 
 /**
- * The Redis keys for one idemkit key: `<prefix>:{<key>}:record` and `<prefix>:{<key>}:fence`.
- * The shared `{<key>}` hash tag puts both in one slot, so one script may touch both on a Cluster.
+ * The one Redis key of an idemkit key: `<prefix>:{<key>}`, holding its occurrence history and its
+ * fencing counter. The braces make the whole (escaped) key the hash tag.
  */
-export function keysFor(prefix: string, key: string): KeyPair {
+export function occurrenceKeyOf(prefix: string, key: string): RedisKey {
   const hashTag = encodeKey(key);
-  const base = `${prefix}:{${hashTag}}`;
-  return { record: `${base}:record`, fence: `${base}:fence`, hashTag };
+  return { key: `${prefix}:{${hashTag}}`, hashTag };
+}
+
+/** The Redis key of an ordering entity: `<prefix>:{<entity>}:version`, never equal to an idemkit key's. */
+export function versionKeyOf(prefix: string, entity: string): RedisKey {
+  const hashTag = encodeKey(entity);
+  return { key: `${prefix}:{${hashTag}}:version`, hashTag };
 }

@@ -1,41 +1,52 @@
-import { IdempotencyStoreError, type IdempotencyRecord, type RecordStatus } from '@idemkit/core';
-import { STORE_NAME } from './errors.js';
+import type { IdempotencyRecord, PendingVersion, VersionRecord } from '@idemkit/core';
+import { unexpectedReply } from './errors.js';
 
-/** A record as Redis holds it: the hash's field names and string values. */
-export type RecordFields = Readonly<Record<string, string>>;
+// Decoding the script's record replies (lua/occurrences.ts, lua/versions.ts). A reply nil
+// arrives as null; numbers arrive as integers, except window anchors, which come as text.
 
-const STATUSES: ReadonlySet<string> = new Set<RecordStatus>(['in_progress', 'completed']);
+const STATUSES = { 1: 'in_progress', 2: 'completed' } as const;
 
-/** Pairs HGETALL's flat `[field, value, …]` reply (as the scripts return it) into an object. */
-export function fieldsFromFlat(flat: readonly unknown[]): RecordFields {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i])] = String(flat[i + 1]);
-  return fields;
+/** Reads an occurrence reply `{status, token, lease, expires, claimedAt, anchor, fingerprint, owner, result}`. */
+export function decodeRecord(operation: string, key: string, reply: unknown): IdempotencyRecord {
+  if (!Array.isArray(reply) || reply.length < 5) throw unexpectedReply(operation, reply);
+  const [status, fencingToken, leaseExpiresAt, expiresAt, claimedAt, anchor, fingerprint, owner, result] = reply as unknown[];
+  const name = STATUSES[status as 1 | 2];
+  if (name === undefined) throw unexpectedReply(operation, reply);
+  const record: IdempotencyRecord = {
+    key,
+    status: name,
+    fencingToken: fencingToken as number,
+    leaseExpiresAt: leaseExpiresAt as number,
+    expiresAt: expiresAt as number,
+    claimedAt: claimedAt as number,
+  };
+  if (typeof anchor === 'string') record.windowAnchor = Number(anchor);
+  if (typeof fingerprint === 'string') record.fingerprint = fingerprint;
+  if (typeof owner === 'string') record.owner = owner;
+  if (typeof result === 'string') record.result = result;
+  return record;
 }
 
-/** Reads a record back from its hash fields; a hash that is not an idemkit record is a store error. */
-export function decodeRecord(key: string, fields: RecordFields): IdempotencyRecord {
-  const status = fields.status;
-  const numbers = {
-    fencingToken: Number(fields.fencingToken),
-    leaseExpiresAt: Number(fields.leaseExpiresAt),
-    expiresAt: Number(fields.expiresAt),
-    claimedAt: Number(fields.claimedAt),
-  };
-  const malformed = Object.entries(numbers).find(
-    ([field, value]) => fields[field] === undefined || !Number.isFinite(value),
-  );
-  if (status === undefined || !STATUSES.has(status) || malformed !== undefined) {
-    throw new IdempotencyStoreError(
-      STORE_NAME,
-      `the Redis hash for key "${key}" is not an idemkit record (${malformed?.[0] ?? 'status'} is missing or invalid); ` +
-        'another application may be writing under the same prefix',
-      { retryable: false },
-    );
+/** Reads an occurrence reply that may be nil. */
+export function decodeOptionalRecord(operation: string, key: string, reply: unknown): IdempotencyRecord | undefined {
+  return reply === null || reply === undefined ? undefined : decodeRecord(operation, key, reply);
+}
+
+/** Reads a version record reply `{counter, expiresAt, applied, pending version, token, lease, claimedAt, owner}`. */
+export function decodeVersionRecord(operation: string, entity: string, reply: unknown): VersionRecord {
+  if (!Array.isArray(reply) || reply.length < 2) throw unexpectedReply(operation, reply);
+  const [fencingToken, expiresAt, applied, version, token, leaseExpiresAt, claimedAt, owner] = reply as unknown[];
+  const record: VersionRecord = { entity, fencingToken: fencingToken as number, expiresAt: expiresAt as number };
+  if (typeof applied === 'string') record.applied = applied;
+  if (typeof version === 'string') {
+    const pending: PendingVersion = {
+      version,
+      fencingToken: token as number,
+      leaseExpiresAt: leaseExpiresAt as number,
+      claimedAt: claimedAt as number,
+    };
+    if (typeof owner === 'string') pending.owner = owner;
+    record.pending = pending;
   }
-  const record: IdempotencyRecord = { key, status: status as RecordStatus, ...numbers };
-  if (fields.fingerprint !== undefined) record.fingerprint = fields.fingerprint;
-  if (fields.result !== undefined) record.result = fields.result;
-  if (fields.windowAnchor !== undefined) record.windowAnchor = Number(fields.windowAnchor);
   return record;
 }

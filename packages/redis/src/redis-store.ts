@@ -2,24 +2,36 @@ import {
   ConfigError,
   LeaseLostError,
   assertPositiveInteger,
+  assertPositiveMs,
   assertValidClaim,
   assertValidCompletion,
-  claimLifetimeMs,
+  assertValidExtension,
+  assertValidRelease,
+  assertValidVersionClaim,
+  identitiesOf,
   systemClock,
   type ClaimOutcome,
   type ClaimRequest,
-  type Clock,
   type CompleteOutcome,
   type CompleteRequest,
+  type ExtendLeaseRequest,
   type IdempotencyRecord,
   type IdempotencyStore,
+  type IdentityToken,
+  type VersionClaimOutcome,
+  type VersionClaimRequest,
+  type VersionRecord,
+  type VersionStore,
 } from '@idemkit/core';
-import { planCalls, runPlan } from './batches.js';
-import { STORE_NAME, unexpectedReply, withDeadline } from './errors.js';
-import { DEFAULT_PREFIX, assertValidPrefix, keysFor } from './keys.js';
-import { decodeRecord, fieldsFromFlat } from './records.js';
+import { planBatch, runPlan } from './batches.js';
+import { claimPlanned } from './claim-batch.js';
+import { bySlot, completeAcrossSlots, extendAcrossSlots, releaseAcrossSlots } from './cross-slot.js';
+import { STORE_NAME, toStoreError, unexpectedReply, withDeadline } from './errors.js';
+import { DEFAULT_PREFIX, assertValidPrefix, occurrenceKeyOf, versionKeyOf } from './keys.js';
+import { decodeVersionRecord } from './records.js';
+import { ScriptCalls, type Placed } from './script-calls.js';
 import { runScript, type ScriptClient } from './script-runner.js';
-import { CLAIM, COMPLETE, RELEASE, type LuaScript } from './scripts.js';
+import { STORE_SCRIPT } from './scripts.js';
 import { slotOfHashTag } from './slot.js';
 import type { RedisStoreOptions } from './types.js';
 
@@ -33,10 +45,12 @@ const MAX_ITEMS_PER_CALL = 256;
 /**
  * The idemkit store on Redis, through your ioredis `Redis` or `Cluster` client.
  *
- * Every operation is one Lua script run atomically on the server, in one round trip: a refused
- * claim returns the holder's record in the same reply, `complete` and `release` act only while
- * the fencing token is current, and fencing tokens never go back for a key, even after its
- * record expired. Batches take one round trip on a standalone server and one per Cluster slot.
+ * One Redis key per idemkit key holds its occurrence history and fencing counter. Every operation
+ * is one Lua script run atomically on the server, in one round trip: a refused claim returns the
+ * holder's record in the same reply, `complete` and `release` act only while the fencing token is
+ * current, and fencing tokens never go back for a key, even after it expired. Batches take one
+ * round trip on a standalone server and one per slot (at once) on a Cluster; an `anyOf` claim
+ * whose identities live in several slots follows the protocol in docs/store-redis.md.
  *
  * @example
  * ```ts
@@ -46,18 +60,19 @@ const MAX_ITEMS_PER_CALL = 256;
  * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL!), prefix: 'orders' });
  * ```
  */
-export class RedisStore implements IdempotencyStore {
+export class RedisStore implements IdempotencyStore, VersionStore {
   /** Store name used in errors and logs. */
   readonly name = STORE_NAME;
   /** Largest result (bytes of JSON text) the engine may store here. */
   readonly maxResultBytes: number;
   /** Start of every Redis key this store writes. */
   readonly prefix: string;
+  /** Whose clock decides leases and retention: the caller's (the `clock` option) or Redis' own. */
+  readonly clockSource: 'caller' | 'server';
   private readonly client: ScriptClient;
   private readonly isCluster: boolean;
-  private readonly clock: Clock;
   private readonly operationTimeoutMs: number;
-  private readonly fenceGraceMs: number;
+  private readonly calls: ScriptCalls;
 
   /** Wraps an ioredis client; validates the options and throws `ConfigError` naming a bad one. */
   constructor(options: RedisStoreOptions) {
@@ -73,35 +88,41 @@ export class RedisStore implements IdempotencyStore {
     this.isCluster = (client as { isCluster?: unknown }).isCluster === true;
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     assertValidPrefix(this.prefix);
-    this.clock = options.clock ?? systemClock;
-    this.operationTimeoutMs = optionalPositiveInteger(
-      'operationTimeoutMs',
-      options.operationTimeoutMs,
-      DEFAULT_OPERATION_TIMEOUT_MS,
-      'milliseconds',
-    );
-    this.fenceGraceMs = optionalPositiveInteger('fenceGraceMs', options.fenceGraceMs, DEFAULT_FENCE_GRACE_MS, 'milliseconds');
+    const clock = options.clock ?? systemClock;
+    if (clock !== 'server' && typeof clock !== 'function') {
+      throw new ConfigError('clock', `must be a function returning epoch ms, or 'server', got ${JSON.stringify(clock)}`);
+    }
+    this.clockSource = clock === 'server' ? 'server' : 'caller';
+    this.operationTimeoutMs = optionalPositiveInteger('operationTimeoutMs', options.operationTimeoutMs, DEFAULT_OPERATION_TIMEOUT_MS, 'milliseconds');
+    const fenceGraceMs = optionalPositiveInteger('fenceGraceMs', options.fenceGraceMs, DEFAULT_FENCE_GRACE_MS, 'milliseconds');
     this.maxResultBytes = optionalPositiveInteger('maxResultBytes', options.maxResultBytes, DEFAULT_MAX_RESULT_BYTES, 'bytes');
+    // '' tells the script to read the server's clock (TIME) itself.
+    const now = clock === 'server' ? () => '' : () => String(Math.floor(clock()));
+    this.calls = new ScriptCalls((op, keys, args) => this.run(keys, [op, ...args]), now, fenceGraceMs);
   }
 
-  /** The Redis keys that hold `key`'s record and its fencing counter, e.g. for `redis-cli`. */
-  redisKeys(key: string): { record: string; fence: string } {
-    const { record, fence } = keysFor(this.prefix, key);
-    return { record, fence };
+  /** The Redis key that holds `key`'s occurrences and fencing counter, e.g. for `redis-cli`. */
+  redisKey(key: string): string {
+    return occurrenceKeyOf(this.prefix, key).key;
   }
 
-  /** Atomically claims a key in one round trip; a refusal carries the existing record. */
+  /** The Redis key that holds an ordering entity's versions. */
+  versionKey(entity: string): string {
+    return versionKeyOf(this.prefix, entity).key;
+  }
+
+  /** Atomically claims a key (and its `also` identities) in one round trip; a refusal carries the existing record. */
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     const [outcome] = await this.claimBatch('claim', [request]);
     return outcome!;
   }
 
-  /** Claims a batch: one round trip on a standalone server, one per slot (concurrently) on a Cluster. */
+  /** Claims a batch: one round trip on a standalone server, one per slot (at once) on a Cluster. */
   async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     return this.claimBatch('claimMany', requests);
   }
 
-  /** Completes the claim while `fencingToken` is current; throws `LeaseLostError` otherwise. */
+  /** Completes the claim while every token is current; throws `LeaseLostError` otherwise. */
   async complete(request: CompleteRequest): Promise<void> {
     const [outcome] = await this.completeBatch('complete', [request]);
     if (outcome?.ok === false) throw outcome.error;
@@ -112,121 +133,137 @@ export class RedisStore implements IdempotencyStore {
     return this.completeBatch('completeMany', requests);
   }
 
-  /** Deletes the claim only while `fencingToken` is current and it is still in progress. */
-  async release(key: string, fencingToken: number): Promise<boolean> {
-    const now = this.clock();
-    const { record } = keysFor(this.prefix, key);
-    const reply = await this.withDeadline('release', () =>
-      runScript(this.client, RELEASE, [record], [String(now), String(fencingToken)]),
-    );
-    if (reply !== 0 && reply !== 1) throw unexpectedReply('release', reply);
-    return reply === 1;
+  /** Deletes the in-progress occurrences the tokens name; whether `key`'s was deleted. */
+  async release(key: string, fencingToken: number, also: readonly IdentityToken[] = []): Promise<boolean> {
+    assertValidRelease(key, fencingToken, also);
+    const identities = this.placeTokens({ key, fencingToken }, also);
+    return this.boundary('release', async () => {
+      if (bySlot(identities).length === 1) return (await this.calls.release(identities))[0]!;
+      return (await releaseAcrossSlots(this.calls, identities)).get(0)!;
+    });
   }
 
-  /** Reads the live record with one HGETALL on the key's master; expired records read as undefined. */
-  async get(key: string): Promise<IdempotencyRecord | undefined> {
-    const { record: redisKey } = keysFor(this.prefix, key);
-    const fields = await this.withDeadline('get', () => this.client.hgetall(redisKey));
-    if (Object.keys(fields).length === 0) return undefined;
-    const record = decodeRecord(key, fields);
-    return record.expiresAt > this.clock() ? record : undefined;
+  /** Moves the lease of a running claim (every identity, all or nothing) to now + `leaseMs`. */
+  async extendLease(request: ExtendLeaseRequest): Promise<void> {
+    assertValidExtension(request);
+    const identities = this.placeTokens(request, request.also);
+    await this.boundary('extendLease', async () => {
+      if (bySlot(identities).length > 1) return extendAcrossSlots(this.calls, identities, request.leaseMs);
+      const [reply] = await this.calls.extend([{ identities, leaseMs: request.leaseMs }], true);
+      if (!reply!.ok) throw new LeaseLostError(reply!.identity.key, reply!.identity.fencingToken!, reply!.current);
+    });
+  }
+
+  /** Reads a live occurrence (the one `fencingToken` names, or the latest) in one round trip. */
+  async get(key: string, fencingToken?: number): Promise<IdempotencyRecord | undefined> {
+    if (typeof key !== 'string' || key.length === 0) throw new ConfigError('key', 'must be a non-empty string');
+    return this.boundary('get', () => this.calls.get(key, this.redisKey(key), fencingToken));
+  }
+
+  /** Atomically claims a version of an entity for the ordering guard, in one round trip. */
+  async claimVersion(request: VersionClaimRequest): Promise<VersionClaimOutcome> {
+    assertValidVersionClaim(request);
+    const args = [request.version, String(request.leaseMs), String(request.retentionMs), request.owner === undefined ? '' : `=${request.owner}`];
+    const [verdict, reply] = await this.boundary('claimVersion', () => this.calls.version('vclaim', this.versionKey(request.entity), args));
+    const record = decodeVersionRecord('claimVersion', request.entity, reply);
+    if (verdict === 'acquired') return { status: 'acquired', fencingToken: record.pending!.fencingToken, record };
+    if (verdict === 'duplicate' || verdict === 'stale' || verdict === 'in_progress') return { status: verdict, record };
+    throw unexpectedReply('claimVersion', verdict);
+  }
+
+  /** Makes the pending version the applied one while `fencingToken` is pending; `LeaseLostError` otherwise. */
+  async completeVersion(entity: string, fencingToken: number, retentionMs: number): Promise<void> {
+    assertValidRelease(entity, fencingToken);
+    assertPositiveMs('retentionMs', retentionMs);
+    const [done] = await this.boundary('completeVersion', () =>
+      this.calls.version('vcomplete', this.versionKey(entity), [String(fencingToken), String(retentionMs)]),
+    );
+    if (done !== 1) throw new LeaseLostError(entity, fencingToken);
+  }
+
+  /** Drops the pending version `fencingToken` names; whether it was dropped. */
+  async releaseVersion(entity: string, fencingToken: number): Promise<boolean> {
+    assertValidRelease(entity, fencingToken);
+    const [done] = await this.boundary('releaseVersion', () => this.calls.version('vrelease', this.versionKey(entity), [String(fencingToken)]));
+    return done === 1;
+  }
+
+  /** Reads an entity's live version record in one round trip. */
+  async getVersion(entity: string): Promise<VersionRecord | undefined> {
+    if (typeof entity !== 'string' || entity.length === 0) throw new ConfigError('entity', 'must be a non-empty string');
+    const [reply] = await this.boundary('getVersion', () => this.calls.version('vget', this.versionKey(entity), []));
+    return reply === null ? undefined : decodeVersionRecord('getVersion', entity, reply);
   }
 
   private async claimBatch(operation: string, requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     requests.forEach(assertValidClaim);
     if (requests.length === 0) return [];
-    const now = this.clock();
-    // The floor that keeps tokens from going back once a key's counter has expired (see scripts.ts).
-    const tokenFloor = Math.floor(now) * 1000;
-    const head = [String(now), String(tokenFloor), String(this.fenceGraceMs)];
-    return this.runBatch(operation, requests, (items) => {
-      const keys: string[] = [];
-      const args = [...head];
-      for (const request of items) {
-        const { record, fence } = keysFor(this.prefix, request.key);
-        const ttlMs = claimLifetimeMs(request);
-        keys.push(record, fence);
-        args.push(
-          String(now + request.leaseMs),
-          String(now + ttlMs),
-          String(ttlMs),
-          request.fingerprint === undefined ? '0' : '1',
-          request.fingerprint ?? '',
-          request.window === undefined ? '' : String(request.window.at),
-          request.window === undefined ? '' : String(request.window.windowMs),
-        );
-      }
-      return { script: CLAIM, keys, args, decode: (reply, j) => decodeClaim(operation, items[j]!.key, reply) };
-    });
+    const placed = requests.map((request) => identitiesOf(request).map((identity, index) => this.place(identity.key, index, identity)));
+    return claimPlanned(operation, this.calls, requests, placed, this.plan(placed));
   }
 
   private async completeBatch(operation: string, requests: readonly CompleteRequest[]): Promise<CompleteOutcome[]> {
     requests.forEach(assertValidCompletion);
     if (requests.length === 0) return [];
-    const now = this.clock();
-    const head = [String(now), String(this.fenceGraceMs)];
-    return this.runBatch(operation, requests, (items) => {
-      const keys: string[] = [];
-      const args = [...head];
-      for (const request of items) {
-        const { record, fence } = keysFor(this.prefix, request.key);
-        keys.push(record, fence);
-        args.push(
-          String(request.fencingToken),
-          String(now + request.retentionMs),
-          String(request.retentionMs),
-          request.result === undefined ? '0' : '1',
-          request.result ?? '',
+    const placed = requests.map((request) => this.placeTokens(request, request.also));
+    const outcomes = new Array<CompleteOutcome>(requests.length);
+    const fail = (i: number, error: unknown) => (outcomes[i] = { ok: false, error: toStoreError(operation, error) });
+    await runPlan(this.plan(placed), async (step) => {
+      if (step.kind === 'spread') {
+        const request = requests[step.index]!;
+        await completeAcrossSlots(this.calls, placed[step.index]!, request.retentionMs, request.result, this.operationTimeoutMs).then(
+          () => (outcomes[step.index] = { ok: true }),
+          (error: unknown) => fail(step.index, error),
         );
+        return;
       }
-      return { script: COMPLETE, keys, args, decode: (reply, j) => decodeCompletion(operation, items[j]!, reply) };
+      const items = step.indexes.map((i) => ({ identities: placed[i]!, retentionMs: requests[i]!.retentionMs, result: requests[i]!.result }));
+      await this.calls.complete(items).then(
+        (replies) =>
+          replies.forEach((reply, j) => {
+            const i = step.indexes[j]!;
+            outcomes[i] = reply.ok ? { ok: true } : { ok: false, error: new LeaseLostError(reply.identity.key, reply.identity.fencingToken!, reply.current) };
+          }),
+        (error: unknown) => step.indexes.forEach((i) => fail(i, error)),
+      );
     });
+    return outcomes;
   }
 
-  /** Sends a batch as one script call per slot group (one in all on a standalone server), under one deadline. */
-  private runBatch<R extends { key: string }, T>(
-    operation: string,
-    requests: readonly R[],
-    encode: (items: readonly R[]) => ScriptCall<T>,
-  ): Promise<T[]> {
-    const slots = this.isCluster
-      ? requests.map((request) => slotOfHashTag(keysFor(this.prefix, request.key).hashTag))
-      : undefined;
-    const plan = planCalls(requests.length, slots, MAX_ITEMS_PER_CALL);
-    return this.withDeadline(operation, () =>
-      runPlan(requests.length, plan, async (indexes) => {
-        const call = encode(indexes.map((index) => requests[index]!));
-        const reply = await runScript(this.client, call.script, call.keys, call.args);
-        if (!Array.isArray(reply) || reply.length !== indexes.length) throw unexpectedReply(operation, reply);
-        return reply.map((item, j) => call.decode(item, j));
-      }),
+  private plan(placed: readonly Placed[][]) {
+    return planBatch(
+      placed.map((identities) => identities.map((identity) => identity.slot)),
+      placed.map((identities) => identities.map((identity) => identity.redisKey)),
+      MAX_ITEMS_PER_CALL,
     );
   }
 
-  private withDeadline<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    return withDeadline(operation, this.operationTimeoutMs, () => `client status "${this.client.status}"`, work);
+  private place(key: string, index: number, extra: { window?: Placed['window']; fencingToken?: number } = {}): Placed {
+    const { key: redisKey, hashTag } = occurrenceKeyOf(this.prefix, key);
+    // On a standalone server every key is in "slot 0": one call reaches them all.
+    const placed: Placed = { index, key, redisKey, slot: this.isCluster ? slotOfHashTag(hashTag) : 0 };
+    if (extra.window !== undefined) placed.window = extra.window;
+    if (extra.fencingToken !== undefined) placed.fencingToken = extra.fencingToken;
+    return placed;
   }
-}
 
-/** One script call of a batch: what to send and how to read each item's reply. */
-interface ScriptCall<T> {
-  script: LuaScript;
-  keys: string[];
-  args: string[];
-  decode: (reply: unknown, index: number) => T;
-}
+  private placeTokens(first: IdentityToken, also: readonly IdentityToken[] = []): Placed[] {
+    return [first, ...also].map((identity, index) => this.place(identity.key, index, { fencingToken: identity.fencingToken }));
+  }
 
-function decodeClaim(operation: string, key: string, reply: unknown): ClaimOutcome {
-  if (!Array.isArray(reply) || !Array.isArray(reply[1])) throw unexpectedReply(operation, reply);
-  const record = decodeRecord(key, fieldsFromFlat(reply[1]));
-  return reply[0] === 1 ? { acquired: true, fencingToken: record.fencingToken, record } : { acquired: false, record };
-}
+  /** One round trip of the store script, under the operation deadline. */
+  private run(keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return withDeadline(this.operationTimeoutMs, () => `client status "${this.client.status}"`, () => runScript(this.client, STORE_SCRIPT, keys, args));
+  }
 
-function decodeCompletion(operation: string, request: CompleteRequest, reply: unknown): CompleteOutcome {
-  if (!Array.isArray(reply)) throw unexpectedReply(operation, reply);
-  if (reply[0] === 1) return { ok: true };
-  const current = Array.isArray(reply[1]) ? decodeRecord(request.key, fieldsFromFlat(reply[1])) : undefined;
-  return { ok: false, error: new LeaseLostError(request.key, request.fencingToken, current) };
+  /** Where a public operation's errors become idemkit errors named after it. */
+  private async boundary<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(operation, error);
+    }
+  }
 }
 
 function optionalPositiveInteger(field: string, value: number | undefined, fallback: number, unit: string): number {

@@ -4,7 +4,6 @@ import type { LuaScript } from './scripts.js';
 export interface ScriptClient {
   evalsha(sha: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(lua: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  hgetall(key: string): Promise<Record<string, string>>;
   /** ioredis' connection state, e.g. `ready` or `reconnecting`. */
   readonly status: string;
 }

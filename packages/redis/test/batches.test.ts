@@ -1,8 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { manualClock } from '@idemkit/core/testing';
-import { planCalls } from '../src/batches.js';
-import { close, standaloneClient, storeHandle, uniqueKey } from './support/clients.js';
-import { monitorServers } from './support/monitor.js';
+import { describe, expect, it } from 'vitest';
+import { planBatch, planCalls } from '../src/batches.js';
 
 describe('planCalls', () => {
   it('keeps one group on a standalone server, cut into chunks in request order', () => {
@@ -14,27 +11,25 @@ describe('planCalls', () => {
   });
 });
 
-describe('large batches', () => {
-  const { store, close: closeStore } = storeHandle(standaloneClient(), manualClock().now);
-  const admin = standaloneClient();
-  afterAll(async () => {
-    await closeStore();
-    await close(admin);
+describe('planBatch', () => {
+  const call = (...indexes: number[]) => ({ kind: 'call', indexes });
+  const spread = (index: number) => ({ kind: 'spread', index });
+
+  it('is one phase of per-slot calls when every item lives in one slot, repeated keys included', () => {
+    const plan = planBatch([[1], [2, 2], [1]], [['a'], ['b', 'c'], ['a']], 256);
+    expect(plan).toEqual([[[call(0, 2)], [call(1)]]]);
   });
 
-  it('split into calls of at most 256 items, in order, so a key repeated across calls is still acquired once', async () => {
-    const keys = Array.from({ length: 600 }, (_, i) => uniqueKey(`big-${i}`));
-    keys[300] = keys[0]!;
-    const log = await monitorServers([admin]);
-    try {
-      const calls = await log.during(keys, async () => {
-        const outcomes = await store.claimMany(keys.map((key) => ({ key, leaseMs: 1_000, retentionMs: 1_000 })));
-        expect(outcomes.filter((outcome) => !outcome.acquired)).toHaveLength(1);
-        expect(outcomes[300]).toMatchObject({ acquired: false, record: { fencingToken: outcomes[0]!.record.fencingToken } });
-      });
-      expect(calls.filter((args) => args[0]?.toLowerCase() === 'evalsha')).toHaveLength(3);
-    } finally {
-      await log.stop();
-    }
+  it('runs items spread over slots in waves: an item after the last earlier item sharing a key', () => {
+    // 0 spreads over slots 1 and 2; 1 and 3 share a key with it; 2 and 4 share none.
+    const plan = planBatch(
+      [[1, 2], [2], [3], [1], [1, 3]],
+      [['a', 'b'], ['b'], ['c'], ['a'], ['d', 'e']],
+      256,
+    );
+    expect(plan).toEqual([
+      [[call(2)], [spread(0)], [spread(4)]],
+      [[call(1)], [call(3)]],
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConfigError, IdempotencyStoreError, type IdempotencyStore } from '@idemkit/core';
+import { ConfigError, IdempotencyStoreError, type CompleteOutcome, type IdempotencyStore } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
-import { RedisStore } from '../src/index.js';
+import { ForeignValueError, RedisStore } from '../src/index.js';
 import { close, runPrefix, standaloneClient, storeHandle, uniqueKey } from './support/clients.js';
 import { findFreePorts } from './support/ports.js';
 
@@ -13,10 +13,17 @@ const operations: Array<[string, (store: IdempotencyStore) => Promise<unknown>]>
   ['claim', (store) => store.claim(claimOf('k'))],
   ['claimMany', (store) => store.claimMany([claimOf('a'), claimOf('b')])],
   ['complete', (store) => store.complete({ key: 'k', fencingToken: 1, retentionMs: 1_000 })],
-  ['completeMany', (store) => store.completeMany([{ key: 'k', fencingToken: 1, retentionMs: 1_000 }])],
+  // completeMany answers per item: a failed call fails each of its items.
+  ['completeMany', (store) => store.completeMany([{ key: 'k', fencingToken: 1, retentionMs: 1_000 }]).then(itemError)],
   ['release', (store) => store.release('k', 1)],
+  ['extendLease', (store) => store.extendLease({ key: 'k', fencingToken: 1, leaseMs: 1_000 })],
   ['get', (store) => store.get('k')],
 ];
+
+/** Rethrows the error of a batch's first item, so a per-item failure reads like a rejected call. */
+const itemError = ([outcome]: CompleteOutcome[]) => {
+  if (outcome?.ok === false) throw outcome.error;
+};
 
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
 
@@ -69,7 +76,7 @@ describe('a dead server gives a bounded IdempotencyStoreError', () => {
   });
 });
 
-describe('script errors on the real server', () => {
+describe('foreign values on the real server', () => {
   const { store, close: closeStore } = storeHandle(standaloneClient(), manualClock().now);
   const admin = standaloneClient();
   afterAll(async () => {
@@ -77,44 +84,65 @@ describe('script errors on the real server', () => {
     await close(admin);
   });
 
-  it('a key of the wrong type under the prefix fails every operation with a non-retryable store error', async () => {
+  const attemptsOn = (key: string): Array<[string, () => Promise<unknown>]> => [
+    ['claim', () => store.claim(claimOf(key))],
+    ['claimMany', () => store.claimMany([claimOf(uniqueKey('fine')), claimOf(key)])],
+    ['complete', () => store.complete({ key, fencingToken: 1, retentionMs: 1_000 })],
+    ['completeMany', () => store.completeMany([{ key, fencingToken: 1, retentionMs: 1_000 }]).then(itemError)],
+    ['release', () => store.release(key, 1)],
+    ['extendLease', () => store.extendLease({ key, fencingToken: 1, leaseMs: 1_000 })],
+    ['get', () => store.get(key)],
+  ];
+
+  const expectForeign = async (name: string, attempt: () => Promise<unknown>, redisKey: string, reason: RegExp) => {
+    const error = await failure(attempt());
+    expect(error, name).toBeInstanceOf(ForeignValueError);
+    expect(error, name).toBeInstanceOf(IdempotencyStoreError);
+    expect(error, name).toMatchObject({ retryable: false, redisKey });
+    expect((error as Error).message, name).toMatch(new RegExp(`^\\[idemkit\\] \\[redis\\] ${name} failed: IDEMKIT_FOREIGN_VALUE `));
+    expect((error as Error).message, name).toMatch(reason);
+    expect(((error as Error).cause as Error).name, name).toBe('ReplyError');
+  };
+
+  it('a key of another type under the prefix fails every operation with a typed, non-retryable error naming it', async () => {
     const key = uniqueKey('wrongtype');
-    await admin.set(store.redisKeys(key).record, 'not a hash');
-    const attempts: Array<[string, () => Promise<unknown>]> = [
-      ['claim', () => store.claim(claimOf(key))],
-      ['claimMany', () => store.claimMany([claimOf(uniqueKey('fine')), claimOf(key)])],
-      ['complete', () => store.complete({ key, fencingToken: 1, retentionMs: 1_000 })],
-      ['completeMany', () => store.completeMany([{ key, fencingToken: 1, retentionMs: 1_000 }])],
-      ['release', () => store.release(key, 1)],
-      ['get', () => store.get(key)],
-    ];
-    for (const [name, attempt] of attempts) {
-      const error = await failure(attempt());
-      expect(error, name).toBeInstanceOf(IdempotencyStoreError);
-      expect(error, name).toMatchObject({ retryable: false });
-      const reason = name === 'get' ? 'WRONGTYPE' : 'IDEMKIT_FOREIGN_VALUE .* holds a string, not an idemkit record';
-      expect((error as Error).message, name).toMatch(new RegExp(`^\\[idemkit\\] \\[redis\\] ${name} failed: ${reason}`));
-      expect(((error as Error).cause as Error).name, name).toBe('ReplyError');
+    await admin.hset(store.redisKey(key), 'status', 'in_progress');
+    for (const [name, attempt] of attemptsOn(key)) await expectForeign(name, attempt, store.redisKey(key), /holds a hash, not an idemkit value/);
+    expect(await admin.hgetall(store.redisKey(key))).toEqual({ status: 'in_progress' });
+  });
+
+  it('a string that does not decode as an idemkit value fails the same way and is left as it was', async () => {
+    // Not msgpack at all; empty; msgpack of the wrong shape (numbers where occurrences go, a bad status).
+    const cases = [Buffer.from('not ours'), Buffer.alloc(0), Buffer.from([0x93, 1, 2, 3]), Buffer.from([0x92, 1, 0x92, 5, 6])];
+    for (const value of cases) {
+      const key = uniqueKey('foreign-string');
+      await admin.set(store.redisKey(key), value);
+      for (const [name, attempt] of attemptsOn(key)) {
+        await expectForeign(name, attempt, store.redisKey(key), /holds a string that is not an idemkit value/);
+      }
+      expect(await admin.getBuffer(store.redisKey(key))).toEqual(value);
     }
   });
 
-  it('a hash that is not an idemkit record fails claims and gets clearly', async () => {
-    const key = uniqueKey('foreign-hash');
-    await admin.hset(store.redisKeys(key).record, 'status', 'in_progress', 'owner', 'someone else');
-    const claimError = await failure(store.claim(claimOf(key)));
-    expect(claimError).toBeInstanceOf(IdempotencyStoreError);
-    expect((claimError as Error).message).toMatch(/claim failed: IDEMKIT_FOREIGN_VALUE .* is a hash but not an idemkit record/);
-    const getError = await failure(store.get(key));
-    expect(getError).toBeInstanceOf(IdempotencyStoreError);
-    expect((getError as Error).message).toMatch(/is not an idemkit record/);
+  it('an ordering entity key holding something else fails the version calls the same way', async () => {
+    const entity = uniqueKey('foreign-entity');
+    await admin.set(store.versionKey(entity), 'not ours');
+    const error = await failure(store.claimVersion({ entity, version: 'n01', leaseMs: 1_000, retentionMs: 1_000 }));
+    expect(error).toBeInstanceOf(ForeignValueError);
+    expect(error).toMatchObject({ redisKey: store.versionKey(entity) });
+    await expect(store.getVersion(entity)).rejects.toBeInstanceOf(ForeignValueError);
+    // An idemkit key is not a version record either.
+    const key = uniqueKey('occurrences');
+    await store.claim(claimOf(key));
+    await admin.copy(store.redisKey(key), store.versionKey(key));
+    await expect(store.getVersion(key)).rejects.toBeInstanceOf(ForeignValueError);
   });
 
   it('a batch with one foreign value fails whole and changes nothing (a script is not rolled back)', async () => {
     const [fresh, foreign] = [uniqueKey('batch-fresh'), uniqueKey('batch-foreign')];
-    await admin.set(store.redisKeys(foreign).fence, 'not a number');
-    await expect(store.claimMany([claimOf(fresh), claimOf(foreign)])).rejects.toThrow(/is not an idemkit fencing counter/);
-    expect(await store.get(fresh)).toBeUndefined();
-    expect(await admin.exists(store.redisKeys(fresh).record, store.redisKeys(fresh).fence)).toBe(0);
+    await admin.set(store.redisKey(foreign), 'not ours');
+    await expect(store.claimMany([claimOf(fresh), claimOf(foreign)])).rejects.toBeInstanceOf(ForeignValueError);
+    expect(await admin.exists(store.redisKey(fresh))).toBe(0);
   });
 });
 
@@ -136,6 +164,7 @@ describe('configuration', () => {
     expect(() => new RedisStore({} as never)).toThrow(/"client"/);
     expect(() => new RedisStore({ client, operationTimeoutMs: 0 })).toThrow(/"operationTimeoutMs"/);
     expect(() => new RedisStore({ client, fenceGraceMs: 1.5 })).toThrow(/"fenceGraceMs"/);
+    expect(() => new RedisStore({ client, clock: 'redis' as never })).toThrow(/"clock"/);
   });
 
   it('rejects a bad request before any I/O', async () => {

@@ -19,15 +19,15 @@ describe('fencing tokens on the server', () => {
     expect(Number.isSafeInteger(record.fencingToken)).toBe(true);
   });
 
-  it('the counter carries the token on when the server has deleted the record, at the same instant', async () => {
-    const key = uniqueKey('record-gone');
+  it('the counter stays in the key when every occurrence is gone: the next token at the same instant is one more', async () => {
+    const key = uniqueKey('released');
     const first = (await store.claim(claimOf(key))).record.fencingToken;
-    await admin.del(store.redisKeys(key).record); // as if the server's TTL had run out
-    const second = (await store.claim(claimOf(key))).record.fencingToken;
-    expect(second).toBe(first + 1);
+    expect(await store.release(key, first)).toBe(true);
+    expect(await admin.exists(store.redisKey(key))).toBe(1);
+    expect((await store.claim(claimOf(key))).record.fencingToken).toBe(first + 1);
   });
 
-  it('the clock floor carries it on when the counter is gone too', async () => {
+  it('the clock floor carries it on when the whole key is gone', async () => {
     const key = uniqueKey('all-gone');
     let previous = 0;
     for (let i = 0; i < 5; i++) {
@@ -35,12 +35,12 @@ describe('fencing tokens on the server', () => {
       expect(await store.release(key, token)).toBe(true);
       previous = token;
     }
-    await admin.del(store.redisKeys(key).fence); // as if fenceGraceMs had passed
+    await admin.del(store.redisKey(key)); // as if fenceGraceMs had passed after its last retention
     clock.advance(1);
     expect((await store.claim(claimOf(key))).record.fencingToken).toBeGreaterThan(previous);
   });
 
-  it('a consumer whose clock runs behind still gets a higher token while the counter lives', async () => {
+  it('a consumer whose clock runs behind still gets a higher token while the key lives', async () => {
     const ahead = manualClock(clock.now() + 5_000);
     const skewed = storeHandle(standaloneClient(), ahead.now);
     try {
@@ -52,5 +52,21 @@ describe('fencing tokens on the server', () => {
     } finally {
       await skewed.close();
     }
+  });
+
+  it('versions of an entity share the rule: one more at the same instant, after release and after expiry', async () => {
+    const entity = uniqueKey('entity');
+    const claim = async () => {
+      const outcome = await store.claimVersion({ entity, version: 'n01', leaseMs: 1_000, retentionMs: 1_000 });
+      if (outcome.status !== 'acquired') throw new Error(`expected acquired, got ${outcome.status}`);
+      return outcome.fencingToken;
+    };
+    const first = await claim();
+    expect(await store.releaseVersion(entity, first)).toBe(true);
+    const second = await claim();
+    expect(second).toBe(first + 1);
+    clock.advance(1_000);
+    expect(await store.getVersion(entity)).toBeUndefined();
+    expect(await claim()).toBeGreaterThan(second);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { manualClock } from '@idemkit/core/testing';
 import { encodeKey } from '../src/keys.js';
 import { close, runPrefix, standaloneClient, storeHandle, uniqueKey } from './support/clients.js';
+import { decodeValue } from './support/decode-value.js';
 
 const HOUR = 3_600_000;
 
@@ -14,72 +15,106 @@ describe('key layout and server-side expiry', () => {
     await close(admin);
   });
 
-  it('puts a key in <prefix>:{<key>}:record and <prefix>:{<key>}:fence, escaping %, { and }', () => {
-    expect(store.redisKeys('orders:evt 1')).toEqual({
-      record: `${runPrefix()}:{orders:evt 1}:record`,
-      fence: `${runPrefix()}:{orders:evt 1}:fence`,
-    });
-    expect(store.redisKeys('a{b}').record).toBe(`${runPrefix()}:{a%7Bb%7D}:record`);
+  it('puts a key in <prefix>:{<key>} and an entity in <prefix>:{<entity>}:version, escaping %, { and }', () => {
+    expect(store.redisKey('orders:evt 1')).toBe(`${runPrefix()}:{orders:evt 1}`);
+    expect(store.versionKey('orders:evt 1')).toBe(`${runPrefix()}:{orders:evt 1}:version`);
+    expect(store.redisKey('a{b}')).toBe(`${runPrefix()}:{a%7Bb%7D}`);
     // Escaping is injective: the escaped form of one key is never another key's.
     const keys = ['a{b', 'a%7Bb', 'a%257Bb', '}', '%7D', '{}', '%'];
     expect(new Set(keys.map(encodeKey)).size).toBe(keys.length);
     for (const key of keys) expect(encodeKey(key)).not.toMatch(/[{}]/);
   });
 
-  it('stores the record as a hash of its own fields and the last token beside it', async () => {
+  it('keeps one string key per idemkit key: the fencing counter, then one entry per occurrence', async () => {
     const key = uniqueKey('fields');
     const { record } = await store.claim({
       key,
       leaseMs: 10_000,
       retentionMs: 60_000,
       fingerprint: 'fp',
-      window: { at: 1_700_000_000_123, windowMs: 500 },
+      owner: 'req-1',
+      window: { at: 1_700_000_000_123.5, windowMs: 500 },
     });
     const now = clock.now();
-    expect(await admin.hgetall(store.redisKeys(key).record)).toEqual({
-      status: 'in_progress',
-      fencingToken: String(record.fencingToken),
-      leaseExpiresAt: String(now + 10_000),
-      expiresAt: String(now + 60_000),
-      claimedAt: String(now),
-      fingerprint: 'fp',
-      windowAnchor: '1700000000123',
-    });
-    expect(await admin.get(store.redisKeys(key).fence)).toBe(String(record.fencingToken));
+    // Nothing beside it: no separate fence key, no hash.
+    expect(await admin.exists(`${store.redisKey(key)}:fence`, `${store.redisKey(key)}:record`)).toBe(0);
+    expect(await admin.type(store.redisKey(key))).toBe('string');
+    const token = String(record.fencingToken);
+    expect(await decodeValue(admin, store.redisKey(key))).toEqual([
+      token,
+      ['1', token, String(now + 10_000), String(now + 60_000), String(now), '1700000000123.5', 'fp', 'req-1', 'false'],
+    ]);
+    await store.complete({ key, fencingToken: record.fencingToken, result: '"r"', retentionMs: 60_000 });
+    expect(await decodeValue(admin, store.redisKey(key))).toEqual([
+      token,
+      ['2', token, String(now + 10_000), String(now + 60_000), String(now), '1700000000123.5', 'fp', 'req-1', '"r"'],
+    ]);
+    expect((await store.get(key))?.windowAnchor).toBe(1_700_000_000_123.5);
   });
 
-  it('expires the record with the server too, and keeps the counter an hour longer', async () => {
+  it('drops occurrences past their retention whenever it writes the key', async () => {
+    const key = uniqueKey('prune');
+    const window = (at: number) => ({ at, windowMs: 500 });
+    const old = await store.claim({ key, leaseMs: 1_000, retentionMs: 1_000, window: window(1_000) });
+    await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000, window: window(5_000) });
+    expect(await decodeValue(admin, store.redisKey(key))).toHaveLength(3);
+    clock.advance(1_000);
+    await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000, window: window(9_000) });
+    const value = (await decodeValue(admin, store.redisKey(key))) as string[][];
+    expect(value).toHaveLength(3);
+    expect(value.slice(1).map((occurrence) => occurrence[1])).not.toContain(String(old.record.fencingToken));
+  });
+
+  it('expires the key with its last occurrence plus the grace that keeps its counter', async () => {
     const key = uniqueKey('ttl');
     const { record } = await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000 });
-    const keys = store.redisKeys(key);
-    const claimedTtl = await admin.pttl(keys.record);
-    expect(claimedTtl).toBeGreaterThan(50_000);
-    expect(claimedTtl).toBeLessThanOrEqual(60_000);
-    const fenceTtl = await admin.pttl(keys.fence);
-    expect(fenceTtl).toBeGreaterThan(60_000 + HOUR - 10_000);
-    expect(fenceTtl).toBeLessThanOrEqual(60_000 + HOUR);
+    const claimedTtl = await admin.pttl(store.redisKey(key));
+    expect(claimedTtl).toBeGreaterThan(60_000 + HOUR - 10_000);
+    expect(claimedTtl).toBeLessThanOrEqual(60_000 + HOUR);
 
-    // Retention restarts at completion: a short one shortens the record, never the counter…
+    // Retention restarts at completion: a short one shortens the key's life, a long one lengthens it.
     await store.complete({ key, fencingToken: record.fencingToken, result: '1', retentionMs: 5_000 });
-    const completedTtl = await admin.pttl(keys.record);
-    expect(completedTtl).toBeGreaterThan(0);
-    expect(completedTtl).toBeLessThanOrEqual(5_000);
-    expect(await admin.pttl(keys.fence)).toBeGreaterThan(60_000 + HOUR - 10_000);
-  });
+    const completedTtl = await admin.pttl(store.redisKey(key));
+    expect(completedTtl).toBeGreaterThan(5_000 + HOUR - 10_000);
+    expect(completedTtl).toBeLessThanOrEqual(5_000 + HOUR);
 
-  it('a long retention at completion lengthens the counter to outlive the record', async () => {
-    const key = uniqueKey('long-retention');
-    const { record } = await store.claim({ key, leaseMs: 1_000, retentionMs: 1_000 });
+    const long = uniqueKey('long-retention');
+    const claimed = await store.claim({ key: long, leaseMs: 1_000, retentionMs: 1_000 });
     const week = 7 * 24 * HOUR;
-    await store.complete({ key, fencingToken: record.fencingToken, retentionMs: week });
-    expect(await admin.pttl(store.redisKeys(key).record)).toBeGreaterThan(week - 10_000);
-    expect(await admin.pttl(store.redisKeys(key).fence)).toBeGreaterThan(week + HOUR - 10_000);
+    await store.complete({ key: long, fencingToken: claimed.record.fencingToken, retentionMs: week });
+    expect(await admin.pttl(store.redisKey(long))).toBeGreaterThan(week + HOUR - 10_000);
   });
 
-  it('a claim takes an expiresAt from max(retentionMs, leaseMs) and a server TTL of at least 1 ms', async () => {
+  it('a released key keeps only its counter, for the grace', async () => {
+    const key = uniqueKey('released');
+    const { record } = await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000 });
+    expect(await store.release(key, record.fencingToken)).toBe(true);
+    expect(await decodeValue(admin, store.redisKey(key))).toEqual([String(record.fencingToken)]);
+    const ttl = await admin.pttl(store.redisKey(key));
+    expect(ttl).toBeGreaterThan(HOUR - 10_000);
+    expect(ttl).toBeLessThanOrEqual(HOUR);
+  });
+
+  it('a claim takes an expiresAt from max(retentionMs, leaseMs)', async () => {
     const key = uniqueKey('lease-longer');
     const { record } = await store.claim({ key, leaseMs: 20_000, retentionMs: 1 });
     expect(record.expiresAt).toBe(clock.now() + 20_000);
-    expect(await admin.pttl(store.redisKeys(key).record)).toBeGreaterThan(10_000);
+    expect(await admin.pttl(store.redisKey(key))).toBeGreaterThan(HOUR + 10_000);
+  });
+
+  it('keeps an entity’s versions in one key: counter, expiry, applied and pending', async () => {
+    const entity = uniqueKey('entity');
+    const outcome = await store.claimVersion({ entity, version: 'n02', leaseMs: 10_000, retentionMs: 60_000, owner: 'req-1' });
+    if (outcome.status !== 'acquired') throw new Error('expected acquired');
+    const now = clock.now();
+    const token = String(outcome.fencingToken);
+    expect(await decodeValue(admin, store.versionKey(entity))).toEqual([
+      token,
+      String(now + 60_000),
+      'false',
+      ['n02', token, String(now + 10_000), String(now), 'req-1'],
+    ]);
+    await store.completeVersion(entity, outcome.fencingToken, 30_000);
+    expect(await decodeValue(admin, store.versionKey(entity))).toEqual([token, String(now + 30_000), 'n02', 'false']);
   });
 });

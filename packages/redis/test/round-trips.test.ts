@@ -1,20 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
+import { encodeVersion } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
-import type { RedisStore } from '../src/index.js';
-import { CLAIM, COMPLETE, RELEASE } from '../src/scripts.js';
-import {
-  clusterClient,
-  clusterNodeClients,
-  close,
-  standaloneClient,
-  storeHandle,
-  uniqueKey,
-} from './support/clients.js';
-import { monitorServers, names, type CommandLog } from './support/monitor.js';
+import type { RedisClient, RedisStore } from '../src/index.js';
+import { STORE_SCRIPT } from '../src/scripts.js';
+import { clusterClient, clusterNodeClients, close, standaloneClient, storeHandle, uniqueKey } from './support/clients.js';
+import { recordCommands, names, type CommandLog } from './support/command-log.js';
+import { keysOnDistinctSlots, keysOnOneSlot } from './support/slots.js';
 
-// Counts, with MONITOR, the commands the server receives per store call. The script-reload
-// tests live here too: SCRIPT FLUSH in a parallel file would make the counts flaky.
+// Counts, at the client, the commands each store call sends: every command goes through the
+// client's sendCommand, so nothing on the shared server can disturb the count. The script-reload
+// test lives here too, and flushes only the private Cluster's nodes, never the shared server.
 
 const LEASE = 10_000;
 const RETENTION = 60_000;
@@ -22,23 +18,26 @@ const claimOf = (key: string) => ({ key, leaseMs: LEASE, retentionMs: RETENTION 
 
 interface Setup {
   store: RedisStore;
+  client: RedisClient;
   admins: Redis[];
   log: CommandLog;
   closeAll(): Promise<void>;
 }
 
 async function setUp(kind: 'standalone' | 'cluster'): Promise<Setup> {
-  const handle = storeHandle(kind === 'standalone' ? standaloneClient() : clusterClient(), manualClock().now);
+  const client = kind === 'standalone' ? standaloneClient() : clusterClient();
+  const handle = storeHandle(client, manualClock().now);
   const admins = kind === 'standalone' ? [standaloneClient()] : clusterNodeClients();
-  // Load every script on every node, so the counts below see the steady state (one EVALSHA).
-  await Promise.all(admins.flatMap((admin) => [CLAIM, COMPLETE, RELEASE].map((script) => admin.script('LOAD', script.lua))));
-  const log = await monitorServers(admins);
+  // Load the script on every node, so the counts below see the steady state (one EVALSHA), and let
+  // the client finish connecting: a command queued before the client is ready is sent twice.
+  await Promise.all(admins.map((admin) => admin.script('LOAD', STORE_SCRIPT.lua)));
+  await handle.store.get(uniqueKey('warm-up'));
   return {
     store: handle.store,
+    client,
     admins,
-    log,
+    log: recordCommands(client),
     async closeAll() {
-      await log.stop();
       await Promise.all([handle.close(), ...admins.map(close)]);
     },
   };
@@ -55,61 +54,115 @@ for (const kind of ['standalone', 'cluster'] as const) {
     it('a claim, a duplicate claim and a completion are one command each', async () => {
       const key = uniqueKey('one-trip');
       let token = 0;
-      const claimed = await s.log.during([key], async () => {
+      const claimed = await s.log.during(async () => {
         const outcome = await s.store.claim(claimOf(key));
         expect(outcome.acquired).toBe(true);
         token = outcome.record.fencingToken;
       });
       expect(names(claimed)).toEqual(['evalsha']);
 
-      const duplicate = await s.log.during([key], async () => {
+      const duplicate = await s.log.during(async () => {
         const outcome = await s.store.claim(claimOf(key));
         expect(outcome).toMatchObject({ acquired: false, record: { status: 'in_progress', fencingToken: token } });
       });
       expect(names(duplicate)).toEqual(['evalsha']);
 
-      const completed = await s.log.during([key], () =>
-        s.store.complete({ key, fencingToken: token, result: '"done"', retentionMs: RETENTION }),
-      );
+      const completed = await s.log.during(() => s.store.complete({ key, fencingToken: token, result: '"done"', retentionMs: RETENTION }));
       expect(names(completed)).toEqual(['evalsha']);
 
-      const completedDuplicate = await s.log.during([key], async () => {
+      const completedDuplicate = await s.log.during(async () => {
         const outcome = await s.store.claim(claimOf(key));
         expect(outcome).toMatchObject({ acquired: false, record: { status: 'completed', result: '"done"' } });
       });
       expect(names(completedDuplicate)).toEqual(['evalsha']);
     });
 
-    it('release and get are one command each', async () => {
+    it('release, get, extendLease and every ordering-guard call are one command each', async () => {
       const key = uniqueKey('release-get');
       const { record } = await s.store.claim(claimOf(key));
-      expect(names(await s.log.during([key], () => s.store.get(key)))).toEqual(['hgetall']);
-      const released = await s.log.during([key], async () => {
+      expect(names(await s.log.during(() => s.store.get(key)))).toEqual(['evalsha']);
+      expect(names(await s.log.during(() => s.store.extendLease({ key, fencingToken: record.fencingToken, leaseMs: LEASE })))).toEqual(['evalsha']);
+      const released = await s.log.during(async () => {
         expect(await s.store.release(key, record.fencingToken)).toBe(true);
       });
       expect(names(released)).toEqual(['evalsha']);
+
+      const entity = uniqueKey('entity');
+      let token = 0;
+      const claimed = await s.log.during(async () => {
+        const outcome = await s.store.claimVersion({ entity, version: encodeVersion(1), leaseMs: LEASE, retentionMs: RETENTION });
+        if (outcome.status === 'acquired') token = outcome.fencingToken;
+      });
+      expect(names(claimed)).toEqual(['evalsha']);
+      expect(names(await s.log.during(() => s.store.completeVersion(entity, token, RETENTION)))).toEqual(['evalsha']);
+      expect(names(await s.log.during(() => s.store.getVersion(entity)))).toEqual(['evalsha']);
     });
 
-    it('after SCRIPT FLUSH on every node, the next claim reloads the script and succeeds', async () => {
-      const keys = Array.from({ length: 10 }, (_, i) => uniqueKey(`flush-${i}`));
-      await Promise.all(s.admins.map((admin) => admin.script('FLUSH')));
-      const outcomes = await s.store.claimMany(keys.map(claimOf));
-      expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
-      // Each node the batch reached answered NOSCRIPT once and got the script by EVAL.
-      const key = uniqueKey('after-flush');
-      await Promise.all(s.admins.map((admin) => admin.script('FLUSH')));
-      const reloaded = await s.log.during([key], async () => {
-        expect((await s.store.claim(claimOf(key))).acquired).toBe(true);
+    it('an anyOf claim and its completion are one command each when its identities share a slot', async () => {
+      const [id, state, hash] = keysOnOneSlot(3);
+      let outcome = await s.store.claim(claimOf(uniqueKey('first')));
+      const claimed = await s.log.during(async () => {
+        outcome = await s.store.claim({ ...claimOf(id!), also: [{ key: state! }, { key: hash! }] });
       });
-      expect(names(reloaded)).toEqual(['evalsha', 'eval']);
-      // Loaded again: the following call is back to one EVALSHA.
-      const again = await s.log.during([key], async () => {
-        expect((await s.store.claim(claimOf(key))).acquired).toBe(false);
-      });
-      expect(names(again)).toEqual(['evalsha']);
+      expect(names(claimed)).toEqual(['evalsha']);
+      if (!outcome.acquired) throw new Error('expected the claim to acquire');
+      const { fencingToken, also } = outcome;
+      const completed = await s.log.during(() => s.store.complete({ key: id!, fencingToken, also, retentionMs: RETENTION }));
+      expect(names(completed)).toEqual(['evalsha']);
     });
   });
 }
+
+describe('round trips across Cluster slots', () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp('cluster');
+  });
+  afterAll(() => s?.closeAll());
+
+  it('an anyOf claim over three slots takes one call per slot, in turn; its completion two rounds of calls at once', async () => {
+    const [id, hash, state] = keysOnDistinctSlots(3);
+    let tokens = { fencingToken: 0, also: [] as { key: string; fencingToken: number }[] };
+    const claimed = await s.log.during(async () => {
+      const outcome = await s.store.claim({ ...claimOf(id!), also: [{ key: hash! }, { key: state! }] });
+      if (!outcome.acquired) throw new Error('expected the claim to acquire');
+      tokens = { fencingToken: outcome.fencingToken, also: outcome.also! };
+    });
+    expect(names(claimed)).toEqual(['evalsha', 'evalsha', 'evalsha']);
+    // prepare on every slot, then complete on every slot.
+    const completed = await s.log.during(() => s.store.complete({ key: id!, ...tokens, retentionMs: RETENTION }));
+    expect(names(completed)).toEqual(Array(6).fill('evalsha'));
+    // EVALSHA sha numkeys keys… op …
+    expect(completed.map((args) => args[3 + Number(args[2])])).toEqual([
+      ...Array(3).fill('prepare'),
+      ...Array(3).fill('complete'),
+    ]);
+    // A duplicate refused on the lowest slot by the first identity is answered at once.
+    const duplicate = await s.log.during(async () => {
+      expect((await s.store.claim({ ...claimOf(id!), also: [{ key: hash! }, { key: state! }] })).acquired).toBe(false);
+    });
+    expect(names(duplicate).length).toBeLessThanOrEqual(3);
+  });
+
+  it('after SCRIPT FLUSH on every node, the next claim reloads the script and succeeds', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => uniqueKey(`flush-${i}`));
+    await Promise.all(s.admins.map((admin) => admin.script('FLUSH')));
+    const outcomes = await s.store.claimMany(keys.map(claimOf));
+    expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
+    // Each node the batch reached answered NOSCRIPT once and got the script by EVAL.
+    const key = uniqueKey('after-flush');
+    await Promise.all(s.admins.map((admin) => admin.script('FLUSH')));
+    const reloaded = await s.log.during(async () => {
+      expect((await s.store.claim(claimOf(key))).acquired).toBe(true);
+    });
+    expect(names(reloaded)).toEqual(['evalsha', 'eval']);
+    // Loaded again: the following call is back to one EVALSHA.
+    const again = await s.log.during(async () => {
+      expect((await s.store.claim(claimOf(key))).acquired).toBe(false);
+    });
+    expect(names(again)).toEqual(['evalsha']);
+  });
+});
 
 describe('batches (standalone)', () => {
   let s: Setup;
@@ -121,7 +174,7 @@ describe('batches (standalone)', () => {
   it('claimMany and completeMany of an SQS batch of 10 are one command each', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => uniqueKey(`sqs-${i}`));
     let tokens: number[] = [];
-    const claimed = await s.log.during(keys, async () => {
+    const claimed = await s.log.during(async () => {
       const outcomes = await s.store.claimMany(keys.map(claimOf));
       expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
       tokens = outcomes.map((outcome) => outcome.record.fencingToken);
@@ -129,12 +182,21 @@ describe('batches (standalone)', () => {
     expect(names(claimed)).toEqual(['evalsha']);
     for (const key of keys) expect(claimed[0]!.some((arg) => arg.includes(key))).toBe(true);
 
-    const completed = await s.log.during(keys, async () => {
-      const outcomes = await s.store.completeMany(
-        keys.map((key, i) => ({ key, fencingToken: tokens[i]!, result: `${i}`, retentionMs: RETENTION })),
-      );
+    const completed = await s.log.during(async () => {
+      const outcomes = await s.store.completeMany(keys.map((key, i) => ({ key, fencingToken: tokens[i]!, result: `${i}`, retentionMs: RETENTION })));
       expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
     });
     expect(names(completed)).toEqual(['evalsha']);
+  });
+
+  it('a batch of 600 goes in calls of at most 256 items, in order, so a key repeated across calls is still acquired once', async () => {
+    const keys = Array.from({ length: 600 }, (_, i) => uniqueKey(`big-${i}`));
+    keys[300] = keys[0]!;
+    const calls = await s.log.during(async () => {
+      const outcomes = await s.store.claimMany(keys.map(claimOf));
+      expect(outcomes.filter((outcome) => !outcome.acquired)).toHaveLength(1);
+      expect(outcomes[300]).toMatchObject({ acquired: false, record: { fencingToken: outcomes[0]!.record.fencingToken } });
+    });
+    expect(names(calls)).toEqual(['evalsha', 'evalsha', 'evalsha']);
   });
 });
