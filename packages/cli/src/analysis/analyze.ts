@@ -15,7 +15,7 @@ import type { AnalysisReport, AnalyzeOptions, GapReport, Progress, StrategyRepor
 /** Defaults of {@link AnalyzeOptions}. */
 export const ANALYZE_DEFAULTS = {
   retentionMs: 3_600_000,
-  maxEntries: 50_000,
+  maxEntries: 25_000,
   reorderBuffer: 10_000,
   sampleSize: 2_000,
   examples: 5,
@@ -73,7 +73,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalysisReport> 
     collector: new GapCollector((event) => shape.occurrenceOf(event), settings.retentionMs, settings.maxEntries),
   }));
   // Without a given window, a read of its own measures the gaps first: they choose the windows.
-  const gapsFirst = options.windowMs === undefined && collecting.length > 0;
+  const gapsFirst = options.windowMs === undefined && set.shapes.some((shape) => shape.fixedMs === undefined);
   if (gapsFirst) {
     const tally = emptyTally();
     let now = -Infinity;
@@ -82,8 +82,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalysisReport> 
       for (const { collector } of collecting) collector.add(delivery.event, now);
     }
   }
-  const windowOf = (id: string | undefined) =>
-    id === undefined ? undefined : (options.windowMs ?? gapReports(collecting).find((gap) => gap.id === id)?.suggestion.windowMs);
+  const windowOf = (id: string | undefined) => {
+    const shape = set.shapes.find((candidate) => candidate.id === id);
+    if (shape === undefined) return undefined;
+    return shape.fixedMs ?? options.windowMs ?? gapReports(collecting).find((gap) => gap.id === id)?.suggestion.windowMs;
+  };
 
   const read = emptyTally();
   const order: OrderingTally = { late: 0, withoutEventTime: 0 };

@@ -72,10 +72,9 @@ export interface RunOptions {
   volatile: ReadonlySet<string>;
 }
 
-interface Ran {
-  seq: number;
-  ref: EventRef;
-}
+// How many fencing tokens are remembered to name what a duplicate was suppressed against: no more
+// than the recent deliveries kept whole, since only those can show their differing fields.
+const HOLDERS = 4_096;
 
 /**
  * Runs one candidate strategy through the real engine — `IdempotencyEngine` over a `MemoryStore`
@@ -95,10 +94,10 @@ export class CandidateRun {
     storeFull: false,
   };
   private readonly engine: IdempotencyEngine<Record<string, unknown>, null>;
-  // Which delivery holds each fencing token, to name what a duplicate was suppressed against.
-  private readonly holders: BoundedMap<number, Ran>;
-  // The first run of each logical event, for this candidate.
-  private readonly ranFor: BoundedMap<number, Ran>;
+  // Which delivery (arrival position) holds each recent fencing token: what a duplicate was suppressed against.
+  private readonly holders: BoundedMap<number, number>;
+  // The delivery that first ran each logical event, for this candidate.
+  private readonly ranFor: BoundedMap<number, number>;
   // Times of the last `maxEntries` claims: when the oldest is younger than retention, the store is full.
   private readonly claimTimes: Float64Array;
   private claims = 0;
@@ -109,7 +108,7 @@ export class CandidateRun {
     private readonly options: RunOptions,
   ) {
     const store = new MemoryStore({ clock: options.clock, maxEntries: options.maxEntries });
-    this.engine = new IdempotencyEngine({
+    this.engine = new IdempotencyEngine<Record<string, unknown>, null>({
       store,
       strategy,
       namespace: 'analyze',
@@ -119,7 +118,7 @@ export class CandidateRun {
         this.metToken = record.fencingToken;
       },
     });
-    this.holders = new BoundedMap(options.maxEntries, options.retentionMs);
+    this.holders = new BoundedMap(Math.min(HOLDERS, options.maxEntries), options.retentionMs);
     this.ranFor = new BoundedMap(options.maxEntries, options.retentionMs);
     this.claimTimes = new Float64Array(options.maxEntries);
   }
@@ -129,13 +128,15 @@ export class CandidateRun {
     const tally = this.tally;
     const now = this.options.clock();
     tally.deliveries++;
-    let ran: Ran | undefined;
+    let ran = false;
     this.metToken = undefined;
     try {
       await this.engine.run(delivery.event, (_event, claim) => {
-        ran = { seq: delivery.seq, ref: this.refOf(delivery) };
-        for (const token of [claim!.fencingToken, ...(claim!.also ?? []).map((also) => also.fencingToken)]) {
-          this.holders.set(token, ran, now);
+        ran = true;
+        // Counting needs no holder: only examples do, so tokens stop being noted once they are full.
+        if (tally.falseSuppressions.examples.length < this.options.examples) {
+          this.holders.set(claim!.fencingToken, delivery.seq, now);
+          for (const also of claim!.also ?? []) this.holders.set(also.fencingToken, delivery.seq, now);
         }
         return null;
       });
@@ -143,15 +144,15 @@ export class CandidateRun {
       if (!(error instanceof KeyExtractionError)) throw error;
       tally.invalid++;
       if (tally.invalidExamples.length < this.options.examples) {
-        tally.invalidExamples.push({ ...this.refOf(delivery), problem: problemOf(error) });
+        tally.invalidExamples.push({ ...refOf(delivery), problem: problemOf(error) });
       }
       return;
     }
     const first = this.ranFor.get(delivery.logical, now);
-    if (ran !== undefined) {
+    if (ran) {
       tally.runs++;
       this.noteClaim(now);
-      if (first === undefined) this.ranFor.set(delivery.logical, ran, now);
+      if (first === undefined) this.ranFor.set(delivery.logical, delivery.seq, now);
       else this.warn(tally.missedDuplicates, delivery, first);
       return;
     }
@@ -162,13 +163,14 @@ export class CandidateRun {
     }
   }
 
-  private warn(warning: WarningTally, delivery: Delivery, counterpart: Ran | undefined): void {
+  // `counterpart` is an arrival position; it can be named only while it is among the recent deliveries.
+  private warn(warning: WarningTally, delivery: Delivery, counterpart: number | undefined): void {
     warning.count++;
     if (warning.examples.length >= this.options.examples) return;
-    const other = counterpart === undefined ? undefined : this.options.recent.get(counterpart.seq, this.options.clock());
+    const other = counterpart === undefined ? undefined : this.options.recent.get(counterpart, this.options.clock());
     warning.examples.push({
-      event: this.refOf(delivery),
-      ...(counterpart === undefined ? {} : { counterpart: counterpart.ref }),
+      event: refOf(delivery),
+      ...(other === undefined ? {} : { counterpart: refOf(other) }),
       differingFields: other === undefined ? [] : differingPaths(delivery.event, other.event, this.options.volatile),
     });
   }
@@ -179,17 +181,18 @@ export class CandidateRun {
     this.claimTimes[slot] = now;
     this.claims++;
   }
+}
 
-  private refOf(delivery: Delivery): EventRef {
-    const id = delivery.event['id'];
-    const at = delivery.eventTime;
-    return {
-      ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
-      file: delivery.file,
-      line: delivery.line,
-      ...(at === undefined ? {} : { time: new Date(at).toISOString() }),
-    };
-  }
+/** Where a delivery is: its envelope id, file and line, and event time. */
+export function refOf(delivery: Delivery): EventRef {
+  const id = delivery.event['id'];
+  const at = delivery.eventTime;
+  return {
+    ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
+    file: delivery.file,
+    line: delivery.line,
+    ...(at === undefined ? {} : { time: new Date(at).toISOString() }),
+  };
 }
 
 // `"detail.status" is missing`: the error's own words, without the library prefix and the event id

@@ -36,6 +36,8 @@ export interface WindowedShape {
   label: string;
   /** The window used when the gaps show no clear separation. */
   fallbackMs: number;
+  /** A given strategy's own window: it is never re-windowed from the gaps. */
+  fixedMs?: number;
   occurrenceOf(event: unknown): Occurrence | undefined;
 }
 
@@ -102,12 +104,12 @@ export function planCandidates(fields: DiscoveredFields, sample: readonly unknow
       const time = fields.eventTime;
       const entities = options.entity === undefined ? fields.entities.slice(0, LIMITS.entities) : [options.entity];
       const states = options.state === undefined ? fields.states.slice(0, LIMITS.states) : [options.state];
-      for (const entity of entities) {
-        for (const state of states) {
-          if (entity === state) continue;
-          const found = stateWindowPlan(entity, state, time);
-          if (fits(found.plan.build(undefined), DISCOVERED_COVERAGE)) windowed.push(found);
-        }
+      // The best entity with each state, then the next entity with the best state: three at most.
+      const pairs = [...states.map((state) => [entities[0], state] as const), [entities[1], states[0]] as const];
+      for (const [entity, state] of pairs) {
+        if (entity === undefined || state === undefined || entity === state) continue;
+        const found = stateWindowPlan(entity, state, time);
+        if (fits(found.plan.build(undefined), DISCOVERED_COVERAGE)) windowed.push(found);
       }
     }
     // With --entity/--state the user named the identity to judge by; otherwise a preset knows its source best.
@@ -122,12 +124,17 @@ export function planCandidates(fields: DiscoveredFields, sample: readonly unknow
   const best = windowed[0];
   // Redeliveries by id, logical duplicates by window: a late redelivery is caught whatever the window did since.
   if (best !== undefined && envelopeId !== undefined) plans.push(anyOfPlan(envelopeId, best.plan, best.shape.id));
+  let givenReference: WindowedShape | undefined;
   options.given?.forEach((given, index) => {
     plans.push(givenPlan(given, index));
-    const shape = shapeOf(given.strategy, `given-${index + 1}`, `--strategy #${index + 1}`, DEFAULT_WINDOW_MS);
-    if (shape !== undefined) shapes.push(shape);
+    const shape = shapeOf(given.strategy, `given-${index + 1}`, `--strategy #${index + 1} key`, DEFAULT_WINDOW_MS, true);
+    if (shape === undefined) return;
+    shapes.push(shape);
+    givenReference ??= shape;
   });
-  return { plans, shapes, ...(best === undefined ? {} : { reference: best.shape }) };
+  // Duplicates are judged by the best discovered windowed identity, else by the first given one.
+  const reference = best?.shape ?? givenReference;
+  return { plans, shapes, ...(reference === undefined ? {} : { reference }) };
 }
 
 function rankForced(entry: { plan: Plan }): number {
@@ -217,13 +224,18 @@ function givenPlan(given: { text: string; config: unknown; strategy: DedupKeyStr
   };
 }
 
-/** The entity + state occurrence a windowed strategy sees in an event, or nothing when it is not windowed. */
-export function shapeOf(strategy: DedupKeyStrategy, id: string, label: string, fallbackMs: number): WindowedShape | undefined {
-  if (typeof (strategy as { windowMs?: unknown }).windowMs !== 'number') return undefined;
+/**
+ * The entity + state occurrence a windowed strategy sees in an event, or nothing when it is not
+ * windowed; `fixed` keeps the strategy's own window (a given strategy is never re-windowed).
+ */
+export function shapeOf(strategy: DedupKeyStrategy, id: string, label: string, fallbackMs: number, fixed = false): WindowedShape | undefined {
+  const windowMs = (strategy as { windowMs?: unknown }).windowMs;
+  if (typeof windowMs !== 'number') return undefined;
   return {
     id,
     label,
     fallbackMs,
+    ...(fixed ? { fixedMs: windowMs } : {}),
     occurrenceOf(event) {
       try {
         const key = strategy.keyFor(event);

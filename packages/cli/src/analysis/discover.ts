@@ -46,6 +46,8 @@ const MAX_STATES = 50;
 
 // Ids: a letter or digit first, then id punctuation, with at least one digit (uuids, arns, ulids).
 const ID_TEXT = /^(?=.*\d)[A-Za-z0-9][A-Za-z0-9_\-:./#]{5,}$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+const EPOCH_TEXT = /^\d{9,16}$/;
 const ENTITY_NAME = /conversation|contact|order|session|case|ticket|account|customer|entity|aggregate|interaction|call|user|participant/i;
 const STATE_NAME = /^(status|state|eventType|type|action|phase|stage|event|kind|detail-type|topic)$/i;
 const EVENT_TIME_NAME = /^(eventTime|eventTimestamp|occurredAt|occurred|happenedAt)$/i;
@@ -144,7 +146,7 @@ function profile(sample: readonly unknown[], copiesKey: readonly string[]): Prof
       p.present++;
       if (typeof leaf === 'string') p.strings++;
       if (isIdShaped(leaf)) p.idShaped++;
-      if (isPlausibleTime(p.reader(event))) p.times++;
+      if (mayBeTime(leaf) && isPlausibleTime(p.reader(event))) p.times++;
       const value = `${typeof leaf}:${String(leaf)}`;
       const seen = p.values.get(value);
       if (seen === undefined) p.values.set(value, { first: index, repeats: 0, copies: 0 });
@@ -170,6 +172,12 @@ function repeatsOf(p: Profile): { repeats: number; copies: number } {
 function isIdShaped(leaf: Leaf): boolean {
   if (typeof leaf === 'string') return ID_TEXT.test(leaf);
   return typeof leaf === 'number' && Number.isSafeInteger(leaf) && leaf >= 1000;
+}
+
+// A cheap look first: the engine's reader is exact, but building its error for every other leaf is not free.
+function mayBeTime(leaf: Leaf): boolean {
+  if (typeof leaf === 'number') return leaf >= PLAUSIBLE_TIMES.from / 1000;
+  return typeof leaf === 'string' && (ISO_DATE.test(leaf) || EPOCH_TEXT.test(leaf));
 }
 
 function isPlausibleTime(at: number | undefined): boolean {

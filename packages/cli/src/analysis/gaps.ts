@@ -13,8 +13,8 @@ export interface Occurrence {
 export interface GapBin {
   /** Gaps from this many ms (inclusive)… */
   fromMs: number;
-  /** …to this many (exclusive). The first bin holds exactly 0 ms: equal event times. */
-  toMs: number;
+  /** …to this many (exclusive); absent on the last bin, which takes everything above. The first bin holds exactly 0 ms: equal event times. */
+  toMs?: number;
   count: number;
   /** The smallest and largest gap seen in the bin (absent when empty). */
   minMs?: number;
@@ -53,16 +53,21 @@ function edge(index: number): number {
   return 10 ** (index / BINS_PER_DECADE);
 }
 
+/** Where `ms` falls on a histogram's axis, in bins: 0 for 0 ms, then 1 + a quarter decade per bin (fractional between edges). */
+export function binPosition(ms: number): number {
+  return ms < 1 ? 0 : 1 + Math.log10(ms) * BINS_PER_DECADE;
+}
+
 /** An empty histogram: the 0 ms bin, then bins of a quarter decade from 1 ms to 7 days and beyond. */
 export function emptyHistogram(): GapHistogram {
   const bins: GapBin[] = [{ fromMs: 0, toMs: 1, count: 0 }];
-  for (let i = 0; i < BIN_COUNT; i++) bins.push({ fromMs: edge(i), toMs: i === BIN_COUNT - 1 ? Infinity : edge(i + 1), count: 0 });
+  for (let i = 0; i < BIN_COUNT; i++) bins.push({ fromMs: edge(i), ...(i === BIN_COUNT - 1 ? {} : { toMs: edge(i + 1) }), count: 0 });
   return { gaps: 0, bins };
 }
 
 /** Counts one gap into its bin. */
 export function addGap(histogram: GapHistogram, gapMs: number): void {
-  const index = gapMs < 1 ? 0 : Math.min(BIN_COUNT, 1 + Math.floor(Math.log10(gapMs) * BINS_PER_DECADE + 1e-9));
+  const index = Math.min(BIN_COUNT, Math.floor(binPosition(gapMs) + 1e-9));
   const bin = histogram.bins[index]!;
   bin.count++;
   bin.minMs = bin.minMs === undefined ? gapMs : Math.min(bin.minMs, gapMs);

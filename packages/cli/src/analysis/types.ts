@@ -24,12 +24,14 @@ export interface AnalyzeOptions {
    */
   retentionMs?: number;
   /**
-   * Most occurrences the in-memory store of each candidate holds (memory stays bounded by it).
-   * @default 50000
+   * Most occurrences the in-memory store of each candidate holds: memory stays bounded by it
+   * (about 1 KB per occurrence and candidate at most). When a candidate's keys within retention
+   * exceed it, its store forgets early and the report says so (`storeFull`).
+   * @default 25000
    */
   maxEntries?: number;
   /**
-   * Deliveries held back to put them in event-time order.
+   * Deliveries held back to put them in event-time order; 0 keeps arrival order.
    * @default 10000
    */
   reorderBuffer?: number;

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { JsonRecordScanner } from './json-scanner.js';
 import { LineSplitter } from './line-splitter.js';
@@ -103,7 +104,6 @@ type ModedItem = { line: number; problem: string } | { line: number; text: strin
 
 // Decompressed text of one file, cut into records by the splitter its first lines call for.
 async function* rawItems(file: string, tally: ReadTally): AsyncGenerator<ModedItem> {
-  const decoder = new TextDecoder('utf-8');
   let head = '';
   let mode: Mode | undefined;
   let splitter: JsonRecordScanner | LineSplitter | undefined;
@@ -114,7 +114,7 @@ async function* rawItems(file: string, tally: ReadTally): AsyncGenerator<ModedIt
     return moded(splitter.push(text));
   };
   try {
-    for await (const chunk of textChunks(file, tally, decoder)) {
+    for await (const chunk of textChunks(file, tally)) {
       if (splitter !== undefined) {
         yield* moded(splitter.push(chunk));
         continue;
@@ -140,26 +140,33 @@ async function* rawItems(file: string, tally: ReadTally): AsyncGenerator<ModedIt
   yield* moded(splitter!.end());
 }
 
-async function* textChunks(file: string, tally: ReadTally, decoder: TextDecoder): AsyncGenerator<string> {
+async function* textChunks(file: string, tally: ReadTally): AsyncGenerator<string> {
   const raw = createReadStream(file, { highWaterMark: CHUNK_BYTES });
   let source: AsyncIterable<Buffer> = raw;
   let counted = false;
   if (await isGzip(file)) {
     // Progress counts bytes on disk: the compressed ones, seen where they leave the file.
     const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
-    raw.on('data', (bytes: Buffer) => {
+    raw.on('data', (bytes: Buffer | string) => {
       tally.bytesRead += bytes.length;
     });
     raw.on('error', (error) => gunzip.destroy(error));
     source = raw.pipe(gunzip);
     counted = true;
   }
+  // StringDecoder keeps a character split across two chunks whole.
+  const decoder = new StringDecoder('utf8');
+  let first = true;
   for await (const bytes of source) {
     if (!counted) tally.bytesRead += bytes.length;
-    const text = decoder.decode(bytes, { stream: true });
+    let text = decoder.write(bytes);
+    if (first && text !== '') {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark is no JSON
+      first = false;
+    }
     if (text !== '') yield text;
   }
-  const rest = decoder.decode();
+  const rest = decoder.end();
   if (rest !== '') yield rest;
 }
 
@@ -205,16 +212,16 @@ function isWholeJson(line: string): boolean {
 
 function parseItem(text: string, mode: Mode): ReturnType<typeof unwrap> {
   const start = text.trimStart()[0];
-  if (mode.kind === 'json' || start === '{' || start === '[') {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // JSON.parse's message quotes the text: never echo payloads into a report.
-      return [{ problem: mode.kind === 'json' ? 'the record is not valid JSON' : 'the line is not valid JSON' }];
-    }
-    return unwrap(value);
+  // A log line carries its JSON after a prefix; every other record is JSON from its first character.
+  if (mode.kind === 'lines' && mode.logLines && start !== '{' && start !== '[') {
+    return text.includes('{') ? unwrapLogLine(text) : [{ noise: true }];
   }
-  if (!text.includes('{')) return mode.logLines ? [{ noise: true }] : [{ problem: 'the line holds no JSON' }];
-  return unwrapLogLine(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text: never echo payloads into a report.
+    return [{ problem: mode.kind === 'json' ? 'the record is not valid JSON' : 'the line is not valid JSON' }];
+  }
+  return unwrap(value);
 }
