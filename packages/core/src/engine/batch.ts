@@ -40,10 +40,11 @@ export interface BatchOptions extends RunOptions {
    */
   completion?: 'each' | 'batch';
   /**
-   * The owner of each item's claim, e.g. the Lambda request id plus the message id: unique per
-   * delivery attempt, so a redelivery never takes over a claim that is still running elsewhere.
+   * The owner of each item's claim, e.g. the Lambda request id plus the item's position: unique per
+   * item of one delivery attempt, so neither a redelivery nor a second copy of one message in the
+   * same batch ever takes over a claim that is someone else's.
    */
-  ownerOf?: (id: string) => string | undefined;
+  ownerOf?: (id: string, index: number) => string | undefined;
 }
 
 /** Thrown for items that were not attempted because an earlier item of a FIFO batch failed. */
@@ -115,7 +116,7 @@ export async function runBatch<TEvent, TResult>(
     }
   }
 
-  const requests = prepared.map(({ id, entry }) => engine.claimRequest(entry, { ...options, owner: options.ownerOf?.(id) ?? options.owner }));
+  const requests = prepared.map(({ id, index, entry }) => engine.claimRequest(entry, { ...options, owner: options.ownerOf?.(id, index) ?? options.owner }));
   let claims: ClaimOutcome[] | undefined;
   let outage: IdempotencyError | undefined;
   try {
