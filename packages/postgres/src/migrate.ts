@@ -37,6 +37,7 @@ export async function migrateSchema(client: PgQueryable, names: ResolvedNames, o
       return;
     } catch (error) {
       if (attempt >= attempts || !TRANSIENT.has(sqlState(error) ?? '')) throw toStoreError(error, context);
+      options.onRetry?.(error as Error, attempt);
     }
     await pause(attempt);
   }

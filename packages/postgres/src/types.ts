@@ -81,6 +81,11 @@ export interface MigrateOptions {
    * @default 10
    */
   attempts?: number;
+  /**
+   * Called before each retry with the failure of the attempt that is retried (its `code` is the
+   * SQLSTATE, e.g. `55P03` for a lock timeout), e.g. to log it.
+   */
+  onRetry?: (error: Error, attempt: number) => void;
 }
 
 /** Options for {@link PostgresStore.purgeExpired}. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IdempotencyStoreError } from '@idemkit/core';
 import { PostgresStore } from '../src/index.js';
-import { rejection, schema, testPool } from './helpers.js';
+import { counting, rejection, schema, testPool } from './helpers.js';
 
 const pool = testPool({ max: 2 });
 afterAll(() => pool.end());
@@ -61,11 +61,39 @@ describe('PostgresStore errors', () => {
     expect((error as { cause?: { code?: string } }).cause?.code).toMatch(/^22/);
   });
 
-  it('invalid requests are refused before any I/O', async () => {
-    const store = new PostgresStore({ client: pool, schema });
+  it('invalid requests are refused before any I/O, naming the field', async () => {
+    const client = counting(pool);
+    const store = new PostgresStore({ client, schema });
     await expect(store.claim({ key: '', leaseMs: 1, retentionMs: 1 })).rejects.toMatchObject({ field: 'key' });
     await expect(store.claimMany([request('ok'), { key: 'k', leaseMs: 0, retentionMs: 1 }])).rejects.toMatchObject({
       field: 'leaseMs',
     });
+    const completion = { key: 'k', fencingToken: 1, result: '1', retentionMs: 1_000 };
+    for (const [bad, field] of [
+      [{ ...completion, key: '' }, 'key'],
+      [{ ...completion, fencingToken: 0 }, 'fencingToken'],
+      [{ ...completion, fencingToken: 1.5 }, 'fencingToken'],
+      [{ ...completion, retentionMs: -1 }, 'retentionMs'],
+      [{ ...completion, result: { not: 'text' } }, 'result'],
+      [{ ...completion, also: [{ key: 'k', fencingToken: 2 }] }, 'also[0].key'],
+    ] as const) {
+      await expect(store.complete(bad as never)).rejects.toMatchObject({ name: 'ConfigError', field });
+    }
+    await expect(store.release('k', -1)).rejects.toMatchObject({ field: 'fencingToken' });
+    await expect(store.extendLease({ key: 'k', fencingToken: 1, leaseMs: 0 })).rejects.toMatchObject({ field: 'leaseMs' });
+    await expect(store.claimVersion({ entity: 'e', version: '', leaseMs: 1, retentionMs: 1 })).rejects.toMatchObject({
+      field: 'version',
+    });
+    expect(client.sent).toHaveLength(0);
+    // In a batch, an invalid completion fails its own item; the valid one still goes to the server.
+    const key = `valid:${randomUUID()}`;
+    const claimed = await store.claim(request(key));
+    const outcomes = await store.completeMany([
+      { ...completion, fencingToken: 0 },
+      { key, fencingToken: claimed.record.fencingToken, result: '"v"', retentionMs: 60_000 },
+    ]);
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { field: 'fencingToken' } });
+    expect(outcomes[1]).toEqual({ ok: true });
+    expect(await store.get(key)).toMatchObject({ status: 'completed', result: '"v"' });
   });
 });
