@@ -17,10 +17,10 @@ const alias = [
 
 // A package that needs a server started for its tests (a Redis Cluster, DynamoDB Local)
 // does it in test/global-setup.ts; it is picked up here so the project list stays in one place.
-const project = (name: string, root: string, extra: Record<string, unknown> = {}) => {
+const project = (name: string, root: string, extra: Record<string, unknown> = {}, drivers: typeof alias = []) => {
   const globalSetup = src(`${root}/test/global-setup.ts`);
   return {
-    resolve: { alias },
+    resolve: { alias: [...drivers, ...alias] },
     test: {
       name,
       root,
@@ -42,4 +42,18 @@ export default defineWorkspace([
   project('cli', './packages/cli'),
   project('examples', './examples', { include: ['*/test/**/*.test.ts'] }),
   project('faults', './bench'),
+  // Driver majors: every major a peer range admits runs the adapter's conformance suite (and the
+  // store-URL tests): ioredis 5 above and 6 here, through an npm-alias devDependency swapped in
+  // for `ioredis`. pg (8) and @aws-sdk/client-dynamodb (3) have one supported major each, run above.
+  ...driverMajor('ioredis', 'ioredis6', [
+    ['redis', './packages/redis', ['test/standalone.conformance.test.ts', 'test/cluster.conformance.test.ts']],
+    ['eventbridge', './packages/eventbridge', ['test/store-url.test.ts', 'test/store-loaders.test.ts', 'test/driver-major.test.ts']],
+  ]),
 ]);
+
+/** The projects that run `include` with `driver` (and its subpaths) resolved to the npm alias `aliased`. */
+function driverMajor(driver: string, aliased: string, targets: Array<[string, string, string[]]>) {
+  const swap = [{ find: new RegExp(`^${driver}(?=/|$)`), replacement: aliased }];
+  const env = { IDEMKIT_TEST_DRIVER: aliased }; // test/driver-major.test.ts checks the swap took
+  return targets.map(([name, root, include]) => project(`${name}:${aliased}`, root, { include, env }, swap));
+}
