@@ -1,3 +1,4 @@
+import type { RunOptions } from '@idemkit/core';
 import type { LambdaContextLike } from './types.js';
 
 /** Added to the remaining time unless configured: covers completing the claim right at the deadline. */
@@ -23,4 +24,14 @@ export function leaseFromContext(
   const remaining = context?.getRemainingTimeInMillis?.();
   if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return undefined;
   return Math.max(0, Math.ceil(remaining)) + marginMs;
+}
+
+/**
+ * The invocation's remaining time as a call option: a duplicate waiting for a claim in progress
+ * (`inProgress.wait`) stops in time to answer before Lambda stops the invocation. Empty without
+ * a context that reports it.
+ */
+export function remainingTimeOf(context: LambdaContextLike | undefined): Pick<RunOptions, 'remainingMs'> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return typeof remaining === 'number' && Number.isFinite(remaining) ? { remainingMs: Math.max(0, remaining) } : {};
 }

@@ -2,6 +2,7 @@ import type { IdempotencyConfig, PresetIdempotencyConfig } from './config.js';
 import { runtimeProvider } from './engine-provider.js';
 import { handlerNameOf } from './namespace.js';
 import { withBatchHint } from './hints.js';
+import { remainingTimeOf } from './lease.js';
 import { ownerOf } from './owner.js';
 import type { PresetEvent, PresetName } from './presets/index.js';
 import type { EventBridgeEventLike, LambdaContextLike } from './types.js';
@@ -69,6 +70,7 @@ export function makeIdempotent<TEvent, TResult, TContext extends LambdaContextLi
       return await engine.run(event, (claimed) => handler(claimed, context), {
         ...(leaseMs === undefined ? {} : { leaseMs }),
         ...(owner === undefined ? {} : { owner }),
+        ...remainingTimeOf(context),
       });
     } catch (error) {
       throw withBatchHint(error, event);

@@ -1,5 +1,6 @@
 import type { IdempotencyConfig } from './config.js';
 import { runtimeProvider, type WrapperRuntime } from './engine-provider.js';
+import { remainingTimeOf } from './lease.js';
 import { handlerNameOf } from './namespace.js';
 import { ownerOf } from './owner.js';
 import type { EventBridgeEventLike, LambdaContextLike, MiddyLikeMiddleware, MiddyLikeRequest } from './types.js';
@@ -71,7 +72,7 @@ export function idempotencyMiddleware<
           started();
           return gate;
         },
-        { ...(leaseMs === undefined ? {} : { leaseMs }), ...(owner === undefined ? {} : { owner }) },
+        { ...(leaseMs === undefined ? {} : { leaseMs }), ...(owner === undefined ? {} : { owner }), ...remainingTimeOf(request.context) },
       );
       const answered = run.then((result) => ({ result }));
       // Once the handler has started, `run` settles in after/onError; keep this branch's rejection quiet.
@@ -87,11 +88,14 @@ export function idempotencyMiddleware<
         inFlight.set(request, { succeed, fail, run, runtime: current as WrapperRuntime<unknown, TResult> });
         return undefined;
       }
-      // A completed duplicate: answer now, skipping the handler (Middy 6 reads `earlyResponse`,
-      // which may be undefined; earlier versions read the returned value).
+      // A completed duplicate: answer now, skipping the handler. Middy 4 and 5 respond early only
+      // when `before` returns something other than undefined, so a stored undefined (the usual
+      // EventBridge handler) answers as null — what Lambda sends for undefined anyway; Middy 6
+      // reads `earlyResponse`.
       current.finish(request.context);
-      request.earlyResponse = first.result;
-      return first.result;
+      const response = (first.result === undefined ? null : first.result) as TResult;
+      request.earlyResponse = response;
+      return response;
     },
 
     async after(request: MiddyLikeRequest<TEvent, TResult, TContext>) {

@@ -12,11 +12,12 @@ export function ownerOf(context: LambdaContextLike | undefined): string | undefi
 }
 
 /**
- * The owner of one SQS record's claim: request id and message id. Never the message id alone:
- * SQS redelivers a message with the same id while its first delivery may still be running
- * elsewhere (visibility timeout), and that delivery must not be taken over.
+ * The owner of one SQS record's claim: the request id and the record's position in the batch.
+ * Never the message id: SQS redelivers a message with the same id while its first delivery may
+ * still be running elsewhere (visibility timeout), and can hand one message over twice in one
+ * batch; neither copy may take over the other's claim.
  */
-export function recordOwnerOf(context: LambdaContextLike | undefined, messageId: string): string | undefined {
+export function recordOwnerOf(context: LambdaContextLike | undefined, position: number): string | undefined {
   const owner = ownerOf(context);
-  return owner === undefined ? undefined : `${owner}:${messageId}`.slice(0, 128);
+  return owner === undefined ? undefined : `${owner}#${position}`;
 }

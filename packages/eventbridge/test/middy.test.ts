@@ -1,4 +1,6 @@
-import middy from '@middy/core';
+import middy6 from '@middy/core';
+import middy4 from '@middy/core-4';
+import middy5 from '@middy/core-5';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventId, IdempotencyInProgressError } from '@idemkit/core';
@@ -9,7 +11,15 @@ import { openStore, STORE_KINDS, uniqueNamespace, type TestStore } from './suppo
 
 type OrderEvent = EventBridgeEvent<'OrderPlaced', { orderId: string; total: number }>;
 
-describe.each(STORE_KINDS)('idempotencyMiddleware in @middy/core 6 on the %s store', (kind) => {
+// Every Middy major the docs name, each on every test store.
+const MIDDY_MAJORS = [
+  ['6', middy6],
+  ['5', middy5 as unknown as typeof middy6],
+  ['4', middy4 as unknown as typeof middy6],
+] as const;
+const CASES = MIDDY_MAJORS.flatMap(([major, middy]) => STORE_KINDS.map((kind) => [major, middy, kind] as const));
+
+describe.each(CASES)('idempotencyMiddleware in @middy/core %s on the %s store', (_major, middy, kind) => {
   let t: TestStore;
   beforeEach(() => {
     t = openStore(kind);
@@ -35,14 +45,17 @@ describe.each(STORE_KINDS)('idempotencyMiddleware in @middy/core 6 on the %s sto
     expect(calls).toBe(1);
   });
 
-  it('short-circuits a duplicate whose stored result is undefined (Middy 6 earlyResponse)', async () => {
+  it('short-circuits a duplicate whose stored result is undefined (the usual EventBridge handler)', async () => {
     let calls = 0;
     const handler = middy(async () => {
       calls += 1;
     }).use(idempotencyMiddleware({ store: t.store, namespace: uniqueNamespace(), env: false, logLevel: 'off' }));
     const event = orderEvent();
     await expect(handler(event, lambdaContext())).resolves.toBeUndefined();
-    await expect(handler(event, lambdaContext())).resolves.toBeUndefined();
+    // Middy 4 and 5 respond early only to a value: the duplicate answers null, which is what
+    // Lambda returns for undefined anyway.
+    await expect(handler(event, lambdaContext())).resolves.toBeNull();
+    await expect(handler(structuredClone(event), lambdaContext())).resolves.toBeNull();
     expect(calls).toBe(1);
   });
 
@@ -121,7 +134,7 @@ describe.each(STORE_KINDS)('idempotencyMiddleware in @middy/core 6 on the %s sto
 
 describe('idempotencyMiddleware types', () => {
   it('fits middy().use() with aws-lambda types', () => {
-    const handler = middy<OrderEvent, { ok: boolean }, Error, Context>(async () => ({ ok: true })).use(
+    const handler = middy6<OrderEvent, { ok: boolean }, Error, Context>(async () => ({ ok: true })).use(
       idempotencyMiddleware<OrderEvent, { ok: boolean }, Context>({ env: false }),
     );
     expect(typeof handler).toBe('function');

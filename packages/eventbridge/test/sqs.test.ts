@@ -171,6 +171,30 @@ describe.each(STORE_KINDS)('makeIdempotentSqs on the %s store', (kind) => {
     expect(ran).toEqual([T0, T0 + 10_000]);
   });
 
+  it('fails a record with no body, a null record and one with no message id alone; a repeated message id once', async () => {
+    const ran: string[] = [];
+    const handler = makeIdempotentSqs(
+      async (event: ReturnType<typeof orderEvent>) => {
+        ran.push(event.detail.orderId);
+        return 'ok';
+      },
+      { store: t.store, namespace: uniqueNamespace(), strategy, env: false, logLevel: 'off' },
+    );
+    const good = sqsRecord(orderEvent('o-good'), { messageId: 'm-good' });
+    const noBody = { ...sqsRecord(orderEvent('o-x'), { messageId: 'm-no-body' }), body: undefined } as unknown as SQSRecord;
+    const twice = sqsRecord(orderEvent('o-twice'), { messageId: 'm-twice' });
+    const response = await handler(sqsEvent(good, noBody, twice, structuredClone(twice)), lambdaContext());
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-no-body' }]);
+    expect(ran.sort()).toEqual(['o-good', 'o-twice']);
+
+    // A record that is null, or has no message id, cannot be named: the empty identifier makes
+    // Lambda retry the batch, whose other records then answer as duplicates.
+    const nameless = { ...sqsRecord(orderEvent('o-nameless')), messageId: undefined } as unknown as SQSRecord;
+    const again = await handler({ Records: [good, null as unknown as SQSRecord, nameless] }, lambdaContext());
+    expect(again.batchItemFailures).toEqual([{ itemIdentifier: '' }]);
+    expect(ran.sort()).toEqual(['o-good', 'o-twice']);
+  });
+
   it('lets the failed records of a batch run when the queue redelivers them', async () => {
     let failNext = true;
     const ran: string[] = [];

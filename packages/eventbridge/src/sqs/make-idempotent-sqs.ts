@@ -1,6 +1,7 @@
 import { ConfigError, type BatchItemOutcome } from '@idemkit/core';
 import type { PresetSqsIdempotencyConfig, SqsIdempotencyConfig } from '../config.js';
 import { runtimeProvider } from '../engine-provider.js';
+import { remainingTimeOf } from '../lease.js';
 import { handlerNameOf } from '../namespace.js';
 import type { PresetEvent, PresetName } from '../presets/index.js';
 import { recordOwnerOf } from '../owner.js';
@@ -93,19 +94,20 @@ export function makeIdempotentSqs<TEvent, TResult, TRecord extends SqsRecordLike
   return async (sqsEvent, context) => {
     const { engine, logger, leaseFor, finish } = await runtime.get(context);
     try {
-      const records = sqsEvent.Records ?? [];
-      const recordOf = new Map<string, TRecord>(records.map((record) => [record.messageId, record]));
+      const records: readonly (TRecord | null | undefined)[] = Array.isArray(sqsEvent?.Records) ? sqsEvent.Records : [];
       const items = records.map((record) => readRecord<TEvent>(record, bodyMode));
-      const idOf = new Map<unknown, string>(items.flatMap((item) => ('event' in item ? [[item.event, item.id]] : [])));
+      // By event object, not message id: SQS may hand one message over twice in one batch.
+      const recordOf = new Map<unknown, TRecord>(items.flatMap((item, index) => ('event' in item ? [[item.event, records[index] as TRecord]] : [])));
       const leaseMs = leaseFor(context);
       const outcomes = await engine.runBatch(
         items,
-        (event) => handler(event, { record: recordOf.get(idOf.get(event)!)!, context }),
+        (event) => handler(event, { record: recordOf.get(event)!, context }),
         {
-          stopOnFirstFailure: fifoOption === 'auto' ? isFifoBatch(records) : fifoOption,
+          stopOnFirstFailure: fifoOption === 'auto' ? isFifoBatch(records.filter((record): record is TRecord => typeof record === 'object' && record !== null)) : fifoOption,
           completion,
-          ownerOf: (messageId) => recordOwnerOf(context, messageId),
+          ownerOf: (_messageId, position) => recordOwnerOf(context, position),
           ...(leaseMs === undefined ? {} : { leaseMs }),
+          ...remainingTimeOf(context),
         },
       );
       const failed = outcomes.filter((outcome): outcome is Extract<BatchItemOutcome<TResult>, { status: 'failed' }> => outcome.status === 'failed');
@@ -115,11 +117,20 @@ export function makeIdempotentSqs<TEvent, TResult, TRecord extends SqsRecordLike
           error: describe(outcome.error),
         });
       }
-      return { batchItemFailures: failed.map((outcome) => ({ itemIdentifier: outcome.id })) };
+      return { batchItemFailures: batchItemFailures(failed.map((outcome) => outcome.id)) };
     } finally {
       finish(context);
     }
   };
+}
+
+/**
+ * Each failed message once. A record with no message id cannot be named: its empty identifier
+ * makes Lambda retry the whole batch, which is safe — the records that ran are recorded and
+ * answer as duplicates — where leaving it out would acknowledge a record that never ran.
+ */
+function batchItemFailures(ids: readonly string[]): { itemIdentifier: string }[] {
+  return [...new Set(ids)].map((itemIdentifier) => ({ itemIdentifier }));
 }
 
 function describe(error: unknown): string {

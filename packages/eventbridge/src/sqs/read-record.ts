@@ -9,8 +9,16 @@ import type { SqsRecordLike } from '../types.js';
  * a `detail` member and a string `detail-type` as the envelope, anything else as its `detail`;
  * a detail is wrapped as `{ id: <messageId>, detail }` so `detail.*` paths read it.
  */
-export function readRecord<TEvent>(record: SqsRecordLike, mode: SqsBodyMode): BatchItem<TEvent> {
-  const id = record.messageId;
+export function readRecord<TEvent>(record: SqsRecordLike | null | undefined, mode: SqsBodyMode): BatchItem<TEvent> {
+  // SQS always sets both; a record without them (a hand-made event, a broken proxy) fails alone.
+  if (typeof record !== 'object' || record === null) {
+    return { id: '', readError: new MalformedRecordError('(none)', `is ${record === null ? 'null' : typeof record}, expected an SQS record`) };
+  }
+  const id = typeof record.messageId === 'string' ? record.messageId : '';
+  if (id === '') return { id, readError: new MalformedRecordError('(none)', 'has no messageId') };
+  if (typeof record.body !== 'string') {
+    return { id, readError: new MalformedRecordError(id, record.body === undefined ? 'has no body' : `has a ${typeof record.body} body, expected JSON text`) };
+  }
   let body: unknown;
   try {
     body = JSON.parse(record.body);
