@@ -43,7 +43,7 @@ describe('idempotent: new keys and completed duplicates', () => {
     expect(second).toEqual({ charged: 'e-1', nested: { list: [1, 'two'] } });
     expect(onDuplicate).toHaveBeenCalledTimes(1);
     expect(onDuplicate.mock.calls[0]![0]).toMatchObject({ key: 'idemkit:eventId:e-1', strategy: 'eventId' });
-    expect(outcomes.map((o) => o.kind)).toEqual(['executed', 'processed', 'duplicate']);
+    expect(outcomes.map((o) => o.kind)).toEqual(['processed', 'duplicate']);
   });
 
   it('keeps different keys apart and namespaces them', async (_event?: unknown) => {

@@ -139,7 +139,7 @@ describe('inProgress.wait: a duplicate meeting a running claim', () => {
     await timers.run({ actors: 1, until: Infinity, done: second });
     expect(await second).toBe('second ran');
     expect(first.runs).toEqual(['first', 'second']);
-    expect(outcomes).toEqual(['executed', 'failed', 'executed', 'processed']);
+    expect(outcomes).toEqual(['failed', 'processed']);
   });
 
   it('takes over a claim whose lease lapsed (its holder died) once the lease has passed', async () => {
@@ -237,7 +237,7 @@ describe('onInProgress: the caller decides the answer for an in-flight duplicate
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ key: 'idemkit:eventId:i1', strategy: 'eventId', waitedMs: 500, event: event('i1') });
     expect(seen[0]!.record.status).toBe('in_progress');
-    expect(outcomes).toEqual(['executed', 'in_progress']);
+    expect(outcomes).toEqual(['in_progress']);
     first.finish();
     await first.done;
   });
@@ -339,5 +339,67 @@ describe('inProgress.wait in runBatch', () => {
     await timers.run({ actors: 1, until: Infinity, done: batch });
     expect((await batch).map((outcome) => outcome.status)).toEqual(['in_progress', 'in_progress']);
     expect(waited).toEqual([1_000, 0]);
+  });
+});
+
+describe('onFirstRun: the first run of a key, with its fencing token', () => {
+  it('is called just before the handler runs, with key and token; duplicates never call it; onOutcome still hears each delivery once', async () => {
+    const order: string[] = [];
+    const { logger, lines } = recordingLogger();
+    const { engine, store } = setup({
+      logger,
+      onFirstRun: (run) => order.push(`onFirstRun ${run.kind} ${run.key} ${run.fencingToken} ${run.strategy}`),
+      onOutcome: (outcome) => order.push(`outcome ${outcome.kind} ${outcome.key} ${outcome.fencingToken ?? ''}`.trim()),
+    });
+    await engine.run(event('f1'), async () => {
+      order.push('handler');
+      return 'ok';
+    });
+    await engine.run(event('f1'), async () => 'again');
+    const token = (await store.get('idemkit:eventId:f1'))!.fencingToken;
+    expect(order).toEqual([
+      `onFirstRun executed idemkit:eventId:f1 ${token} eventId`,
+      'handler',
+      'outcome processed idemkit:eventId:f1',
+      'outcome duplicate idemkit:eventId:f1',
+    ]);
+    const line = lines.find((entry) => entry.message === 'idempotency: first run')!;
+    expect(line.level).toBe('debug');
+    expect(line.fields).toEqual({ key: expect.stringMatching(/^#[A-Za-z0-9_-]{16}$/), strategy: 'eventId', fencingToken: token });
+    expect(JSON.stringify(lines)).not.toContain('f1');
+  });
+
+  it('a throwing or rejecting onFirstRun never fails the delivery; its error is logged', async () => {
+    for (const hook of [
+      () => {
+        throw new Error('hook broke');
+      },
+      () => Promise.reject(new Error('hook broke')) as never,
+    ]) {
+      const { logger, lines } = recordingLogger();
+      const { engine } = setup({ logger, onFirstRun: hook });
+      expect(await engine.run(event('f2'), async () => 'ran anyway')).toBe('ran anyway');
+      await vi.waitFor(() => expect(lines.some((line) => line.level === 'error' && line.message.includes('onFirstRun'))).toBe(true));
+    }
+  });
+
+  it('in a batch, once per item that runs, with every identity of an anyOf claim', async () => {
+    const runs: Array<{ key: string; also?: unknown[] }> = [];
+    const { engine } = setup({
+      strategy: { strategy: 'anyOf', of: [{ strategy: 'eventId' }, { strategy: 'eventId', path: 'source' }] } as never,
+      onFirstRun: (run) => runs.push({ key: run.key, ...(run.also ? { also: run.also } : {}) }),
+    });
+    const outcomes = await engine.runBatch(
+      [
+        { id: 'm1', event: { id: 'g1', source: 's1', detail: {} } },
+        { id: 'm2', event: { id: 'g1', source: 's1', detail: {} } },
+        { id: 'm3', event: { id: 'g2', source: 's2', detail: {} } },
+      ],
+      async () => 'ok',
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['processed', 'duplicate', 'processed']);
+    const keyOf = (id: string, source: string) => engine.keyFor({ id, source, detail: {} });
+    expect(runs.map((run) => run.key)).toEqual([keyOf('g1', 's1'), keyOf('g2', 's2')]);
+    expect(runs.every((run) => run.also?.length === 1)).toBe(true);
   });
 });

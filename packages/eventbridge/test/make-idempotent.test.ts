@@ -211,7 +211,7 @@ describe.each(STORE_KINDS)('makeIdempotent on the %s store', (kind) => {
     const event = orderEvent();
     const result = await handler(event, lambdaContext({ functionName: 'orders' }));
     expect(result.functionName).toBe('orders');
-    expect(result.claim).toEqual({ key: keyOf(namespace, event), fencingToken: expect.any(Number) });
+    expect(result.claim).toEqual({ key: keyOf(namespace, event), fencingToken: expect.any(Number), leaseExpiresAt: expect.any(Number) });
   });
 });
 

@@ -51,7 +51,7 @@ describe('createCounters', () => {
       sqsEvent(sqsRecord(orderEvent('o-1')), sqsRecord(orderEvent('o-1')), sqsRecord(orderEvent('o-bad')), sqsRecord('{')),
       lambdaContext(),
     );
-    const expected = { processed: 1, duplicate: 1, failed: 1, invalid_key: 1, in_progress: 0, conflict: 0, lease_lost: 0, fail_open: 0, stale: 0, executed: 2 };
+    const expected = { processed: 1, duplicate: 1, failed: 1, invalid_key: 1, in_progress: 0, conflict: 0, lease_lost: 0, fail_open: 0, stale: 0 };
     expect(counters.snapshot()).toEqual(expected);
     expect(counters.byStrategy()).toEqual({ eventId: expected });
     counters.reset();
@@ -72,7 +72,7 @@ describe('createCounters', () => {
     const event = orderEvent();
     await handler(event, lambdaContext());
     await handler(event, lambdaContext());
-    expect(kinds).toEqual(['executed', 'processed', 'duplicate']);
+    expect(kinds).toEqual(['processed', 'duplicate']);
     expect(counters.snapshot()).toMatchObject({ processed: 1, duplicate: 1 });
   });
 });
@@ -106,7 +106,7 @@ describe('emfMetrics', () => {
           {
             Namespace: 'ContactCenter/Idempotency',
             Dimensions: [['FunctionName', 'Strategy']],
-            Metrics: ['Processed', 'Duplicate', 'InProgress', 'Failed', 'Conflict', 'LeaseLost', 'FailOpen', 'InvalidKey', 'Stale', 'Executed'].map((Name) => ({
+            Metrics: ['Processed', 'Duplicate', 'InProgress', 'Failed', 'Conflict', 'LeaseLost', 'FailOpen', 'InvalidKey', 'Stale'].map((Name) => ({
               Name,
               Unit: 'Count',
             })),
@@ -124,7 +124,6 @@ describe('emfMetrics', () => {
       FailOpen: 0,
       InvalidKey: 0,
       Stale: 0,
-      Executed: 1,
     });
     expect(second).toMatchObject({ Processed: 0, Duplicate: 1 });
   });

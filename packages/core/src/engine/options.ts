@@ -34,7 +34,7 @@ export interface InProgressInfo<TEvent = unknown> {
 
 /** What the engine tells `onFirstRun` about a delivery that is about to run the handler. */
 export interface FirstRunInfo<TEvent = unknown> {
-  /** Always `'executed'`, the outcome kind `onOutcome` gets at the same moment. */
+  /** Always `'executed'`: the handler is about to run under a new claim. */
   kind: 'executed';
   /** The full key (the primary identity's, for `anyOf` strategies). */
   key: string;
@@ -77,10 +77,7 @@ export type HeartbeatOption = boolean | { everyMs: number };
  */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-/**
- * Every way one delivery can end, for counters and metrics; and `executed`, reported when a
- * delivery starts running the handler under its claim (so it counts handler runs, not endings).
- */
+/** Every way one delivery can end, for counters and metrics. */
 export type OutcomeKind =
   | 'processed'
   | 'duplicate'
@@ -90,7 +87,6 @@ export type OutcomeKind =
   | 'lease_lost'
   | 'fail_open'
   | 'invalid_key'
-  | 'executed'
   | 'stale';
 
 /** One delivery's outcome, reported to `onOutcome`. */
@@ -169,16 +165,13 @@ export interface EngineOptions<TEvent = unknown, TResult = unknown> {
   ordering?: OrderingOptions<TEvent, TResult> | string;
   /** Called for every delivery skipped as a duplicate. */
   onDuplicate?: (duplicate: DuplicateInfo<TEvent>) => void;
-  /**
-   * Called once per delivery with how it ended, and once more with `executed` (key and fencing
-   * token) just before a delivery runs the handler under its claim; feed counters and metrics
-   * from here. The kinds other than `executed` sum to the deliveries.
-   */
+  /** Called once per delivery with how it ended; feed counters and metrics from here. */
   onOutcome?: (outcome: IdempotencyOutcome) => void;
   /**
-   * Called just before the handler runs under a new claim, with its key and fencing token (a
-   * duplicate never gets here; `onDuplicate` hears of those). Like every hook, an error it throws
-   * is logged and never fails the delivery.
+   * Called just before the handler runs under a new claim (`kind: 'executed'`), with its key and
+   * fencing token; duplicates never get here (`onDuplicate` hears of those), and `onOutcome` still
+   * hears once how the delivery ended. With `ordering`, the guard may yet skip the handler as stale.
+   * Like every hook, an error it throws is logged and never fails the delivery.
    */
   onFirstRun?: (run: FirstRunInfo<TEvent>) => void;
   /** What a duplicate does when it meets a claim that is still running elsewhere. */

@@ -49,11 +49,10 @@ export class EngineReporter {
   }
 
   /**
-   * Reports a handler about to run under a new claim: the `executed` outcome, `onFirstRun`, and a
-   * debug line (key hashed unless asked).
+   * Reports a handler about to run under a new claim to `onFirstRun`, and in a debug line (key
+   * hashed unless asked). Not an outcome: `onOutcome` hears once per delivery how it ended.
    */
   firstRun<TEvent>(run: FirstRunInfo<TEvent>): void {
-    this.outcome('executed', run.key, run.fencingToken);
     this.debug('idempotency: first run', run.key, { fencingToken: run.fencingToken });
     const hook = this.hooks.onFirstRun as ((run: FirstRunInfo<TEvent>) => void) | undefined;
     if (hook !== undefined) this.callHook('onFirstRun', () => hook(run));

@@ -84,11 +84,32 @@ export function lockstepTimers(clock: ManualClock) {
     }
   }
 
+  /**
+   * For in-process stores only (every step a microtask): wakes sleepers in time order, letting
+   * everything that can run finish between two wake-ups, until `done` settles. Throws when
+   * nothing is asleep yet `done` has not settled (a deadlock).
+   */
+  async function drain(done: Promise<unknown>, maxWakes = 100_000): Promise<void> {
+    let settled = false;
+    void done.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (let wakes = 0; ; wakes++) {
+      // The microtask queue empties before the next macrotask: every chain runs to its next sleep.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled) return;
+      if (wakes >= maxWakes) throw new Error(`still not settled after ${maxWakes} wake-ups`);
+      if (wakeNext() === undefined) throw new Error('deadlock: nothing is asleep and the calls have not settled');
+    }
+  }
+
   return {
     sleep,
     asleep,
     wakeNext,
     run,
+    drain,
     /** How many sleeps are pending now. */
     get pending(): number {
       return pending.length;

@@ -12,7 +12,6 @@ export const OUTCOME_KINDS: readonly OutcomeKind[] = [
   'fail_open',
   'invalid_key',
   'stale',
-  'executed',
 ];
 
 /** A count per outcome kind. */

@@ -15,7 +15,6 @@ export const EMF_METRIC_NAMES: Record<OutcomeKind, string> = {
   fail_open: 'FailOpen',
   invalid_key: 'InvalidKey',
   stale: 'Stale',
-  executed: 'Executed',
 };
 
 /** Options of {@link emfMetrics}. */
@@ -63,8 +62,8 @@ export interface EmfDocument {
  * Emits the wrapper's outcome counts as CloudWatch metrics, with no agent and no API call: at the
  * end of each invocation it writes one Embedded Metric Format (EMF) JSON line per strategy that
  * saw outcomes — `Processed`, `Duplicate`, `InProgress`, `Failed`, `Conflict`, `LeaseLost`,
- * `FailOpen`, `InvalidKey`, `Stale`, and `Executed` (handler runs), unit `Count`, with dimensions
- * `FunctionName` and `Strategy` — and starts counting afresh. An invocation that saw no outcome writes nothing.
+ * `FailOpen`, `InvalidKey`, `Stale` (unit `Count`), with dimensions `FunctionName` and `Strategy` — and
+ * starts counting afresh. An invocation that saw no outcome writes nothing.
  * @example
  * ```ts
  * export const handler = makeIdempotent(fn, {
