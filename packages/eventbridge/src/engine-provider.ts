@@ -106,6 +106,12 @@ async function build<TEvent, TResult>(
   if (config.maxResultBytes !== undefined) options.maxResultBytes = config.maxResultBytes;
   if (config.duplicateResponse !== undefined) options.duplicateResponse = config.duplicateResponse;
   if (config.onDuplicate !== undefined) options.onDuplicate = config.onDuplicate;
+  if (config.onFirstRun !== undefined) options.onFirstRun = config.onFirstRun;
+  if (config.inProgress !== undefined) options.inProgress = config.inProgress;
+  if (config.onInProgress !== undefined) options.onInProgress = config.onInProgress;
+  if (config.heartbeat !== undefined) options.heartbeat = config.heartbeat;
+  if (config.clock !== undefined) options.clock = config.clock;
+  if (config.sleep !== undefined) options.sleep = config.sleep;
   if (onOutcome !== undefined) options.onOutcome = onOutcome;
 
   const engine = new IdempotencyEngine<TEvent, TResult>(options);
