@@ -127,13 +127,14 @@ export function suggestWindow(histogram: GapHistogram, fallbackMs: number): Wind
     if (best === undefined || high / low > best.high / best.low) best = { low, high };
   }
   const zeros = histogram.bins[0]!.count;
-  if (best === undefined && zeros > 0 && filled.length > 0) {
+  const separated = (pair: typeof best): pair is { low: number; high: number } => pair !== undefined && pair.high / pair.low >= SEPARATION_RATIO;
+  if (!separated(best) && zeros > 0 && filled.length > 0) {
     // Equal-time copies and one cluster above: the cluster is taken as legitimate repeats only
     // when it lies far above the fallback; otherwise it is read as re-emits, and the fallback stands.
     const lowest = filled[0]!.minMs!;
     if (lowest >= fallbackMs * SEPARATION_RATIO) best = { low: 1, high: lowest };
   }
-  if (best === undefined || best.high / best.low < SEPARATION_RATIO) {
+  if (!separated(best)) {
     return {
       windowMs: fallbackMs,
       separated: false,

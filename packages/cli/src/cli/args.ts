@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, eventId } from '@idemkit/core';
+import { resolveStrategy } from '@idemkit/eventbridge';
 import type { AnalyzeOptions } from '../analysis/types.js';
 
 /** What the command line asks for. */
@@ -49,6 +50,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (command !== 'analyze') throw new ConfigError('(command)', `unknown command ${JSON.stringify(command)}; the command is "analyze"`);
   if (files.length === 0) throw new ConfigError('<file>', 'is missing: name at least one capture file, e.g. idemkit analyze capture.jsonl');
   const strategies = values.strategy ?? [];
+  strategies.forEach(checkStrategy);
   const discover = values['no-discover'] !== true;
   if (!discover && strategies.length === 0) {
     throw new ConfigError('--no-discover', 'leaves no candidate: give at least one --strategy with it');
@@ -108,6 +110,16 @@ function checkPath(option: string, text: string): string {
     throw new ConfigError(option, problemOf(error), { cause: error });
   }
   return text;
+}
+
+// Checked here so the error names the option and which one: `--strategy #2 (of[1].windowMs)`.
+function checkStrategy(text: string, index: number): void {
+  try {
+    resolveStrategy(text);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(`--strategy #${index + 1} (${error.field})`, problemOf(error), { cause: error });
+  }
 }
 
 /** A ConfigError's problem without its `[idemkit] invalid config at "field": ` prefix. */
