@@ -158,6 +158,46 @@ describe('storeFromUrl', () => {
     expect(redactUrl('redis://:s3cret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
     expect(redactUrl('postgres://app:p%40ss@db:5432/app?sslmode=require')).toBe('postgres://app:***@db:5432/app?sslmode=require');
     expect(redactUrl('memory:')).toBe('memory:');
+    // ioredis and pg both accept the password as a query parameter too.
+    expect(redactUrl('postgres://app@db:5432/app?password=s3cret&sslmode=require')).toBe(
+      'postgres://app@db:5432/app?password=***&sslmode=require',
+    );
+    expect(redactUrl('redis://cache:6379?password=s3cret')).not.toContain('s3cret');
+    expect(redactUrl('not a url //u:s3cret@h?token=t0k')).not.toMatch(/s3cret|t0k/);
+  });
+});
+
+describe('store URLs that cannot work', () => {
+  it('refuses redis:/host (one slash), which would quietly connect to localhost', async () => {
+    for (const url of ['redis:/cache:6379', 'postgres:/db/app', 'rediss:cache']) {
+      const error = await storeFromUrl(url).then(() => undefined, (caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toContain('two slashes');
+    }
+  });
+
+  it('keeps a password given as ?password= out of every error', async () => {
+    const error = await storeFromUrl('postgres://app@127.0.0.1:5432/test?password=s3cret&schema=bad-schema!').then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).not.toContain('s3cret');
+  });
+
+  it('an unreachable Redis says which host and why, once, with no unhandled-error noise', async () => {
+    const printed: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    const store = await storeFromUrl('redis://127.0.0.1:6390?operationTimeoutMs=300');
+    try {
+      const error = await store.claim({ key: 'k', leaseMs: 1_000, retentionMs: 1_000 }).then(() => undefined, (caught: unknown) => caught);
+      expect((error as Error).message).toMatch(/cannot reach 127\.0\.0\.1:6390 \(.*ECONNREFUSED 127\.0\.0\.1:6390/);
+    } finally {
+      await store.close();
+      console.error = original;
+    }
+    expect(printed.filter((line) => String(line).includes('Unhandled error event'))).toEqual([]);
   });
 });
 

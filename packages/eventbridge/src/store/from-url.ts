@@ -1,6 +1,7 @@
 import { ConfigError, MemoryStore, type Clock, type IdempotencyStore } from '@idemkit/core';
 import { releaseWhenIdle } from './idle.js';
 import { exported, importAdapter, type ModuleLoader } from './load.js';
+import { explainUnreachable, watchConnection } from './unreachable.js';
 import { booleanParam, integerParam, parseStoreUrl, redactUrl, type ParsedStoreUrl } from './url.js';
 
 /** Options of {@link storeFromUrl}. */
@@ -33,7 +34,7 @@ interface RedisClientLike {
   status: string;
   /** The current socket; a reconnect replaces it. */
   stream?: { ref(): unknown; unref(): unknown };
-  on(event: 'connect', listener: () => void): unknown;
+  on(event: 'connect' | 'ready' | 'error', listener: (error?: Error) => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
 }
@@ -91,6 +92,7 @@ async function openRedis(parsed: ParsedStoreUrl, field: string, clock: object, l
   const Redis = required<new (url: string) => RedisClientLike>(driver, 'Redis', 'ioredis', field);
   const operationTimeoutMs = integerParam(parsed, 'operationTimeoutMs', field);
   const client = new Redis(parsed.url.toString());
+  const connection = watchConnection(client);
   // QUIT waits for pending replies; a client that never connected is just dropped.
   const close = async () => {
     if (client.status === 'ready') await client.quit();
@@ -105,7 +107,8 @@ async function openRedis(parsed: ParsedStoreUrl, field: string, clock: object, l
     }),
   );
   // The socket holds the process only while a call is in flight, so a script ends once idle.
-  const idle = releaseWhenIdle(withClose(store, close), {
+  const host = `${parsed.url.hostname || 'localhost'}:${parsed.url.port || '6379'}`;
+  const idle = releaseWhenIdle(withClose(explainUnreachable(store, host, connection), close), {
     ref: () => client.stream?.ref(),
     unref: () => client.stream?.unref(),
   });

@@ -37,19 +37,35 @@ const DRIVER_TAKES_OTHER_PARAMS: Record<StoreKind, boolean> = {
   dynamodb: false,
 };
 
+// Query parameters that carry credentials: ioredis and pg both accept `?password=`.
+const SECRET_PARAMS = /^(?:password|pass|passwd|pwd|secret|token|auth|sslpassword|sslkey|accesskey|secretaccesskey|sessiontoken)$/i;
+
 /**
- * The URL with its password replaced by `***`, for messages and logs.
+ * The URL with its password — in the userinfo part or as a query parameter such as `?password=` —
+ * replaced by `***`, for messages and logs.
  * @example redactUrl('redis://:s3cret@cache:6379') // 'redis://:***@cache:6379'
+ * @example redactUrl('postgres://app@db/orders?password=s3cret') // 'postgres://app@db/orders?password=***'
  */
 export function redactUrl(text: string): string {
   try {
     const url = new URL(text);
-    if (url.password === '') return text;
-    url.password = '***';
-    return url.toString();
+    let changed = false;
+    if (url.password !== '') {
+      url.password = '***';
+      changed = true;
+    }
+    for (const name of [...url.searchParams.keys()]) {
+      if (SECRET_PARAMS.test(name)) {
+        url.searchParams.set(name, '***');
+        changed = true;
+      }
+    }
+    return changed ? url.toString().replace(/%2A%2A%2A/g, '***') : text;
   } catch {
-    // Not a URL: hide anything between `:` and `@` that looks like credentials.
-    return text.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+    // Not a URL: hide anything between `:` and `@` that looks like credentials, and secret parameters.
+    return text
+      .replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')
+      .replace(/([?&](?:password|pass|passwd|pwd|secret|token|auth|sslpassword|sslkey)=)[^&#]*/gi, '$1***');
   }
 }
 
@@ -68,6 +84,10 @@ export function parseStoreUrl(text: string, field = 'store'): ParsedStoreUrl {
     throw new ConfigError(field, `${JSON.stringify(redactUrl(text))} is not a URL`, { cause: error });
   }
   const kind = SCHEMES[url.protocol];
+  // `redis:/host` parses as a path, not a host: the driver would then quietly connect to localhost.
+  if (kind !== undefined && kind !== 'memory' && !/^[a-z]+:\/\//i.test(text.trim())) {
+    throw new ConfigError(field, `${JSON.stringify(redactUrl(text))} has no host: write ${url.protocol}//HOST…, with two slashes`);
+  }
   if (kind === undefined) {
     throw new ConfigError(
       field,
