@@ -37,6 +37,20 @@ export function isConditionalCheckFailed(
   return shape(error).name === 'ConditionalCheckFailedException';
 }
 
+/** One entry of a cancelled transaction's `CancellationReasons`, in the order of its actions. */
+export interface CancellationReason {
+  Code?: string;
+  Message?: string;
+  Item?: Record<string, AttributeValue>;
+}
+
+/** The reasons of a `TransactionCanceledException`, or undefined for any other error. */
+export function transactionReasons(error: unknown): CancellationReason[] | undefined {
+  if (shape(error).name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+  return Array.isArray(reasons) ? reasons : undefined;
+}
+
 /** DynamoDB refused a write because the item would pass 400 KB. */
 export function isItemTooLarge(error: unknown): boolean {
   const { name, message } = shape(error);

@@ -1,166 +1,113 @@
-import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { claimLifetimeMs, type ClaimRequest, type CompleteRequest } from '@idemkit/core';
-import { FIELDS, itemKey, type TableLayout } from './layout.js';
-import { numberValue, RELEASED, stringValue } from './marshal.js';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ITEM, itemKey, SLOT, VERSION, type TableLayout } from './layout.js';
 
-// The store contract's claim rules (core's claim-rules.ts) written as DynamoDB condition
-// expressions, so the server decides them atomically in the same request as the write.
+/** A conditional UpdateItem, alone or as one action of a TransactWriteItems. */
+export interface ConditionalUpdate {
+  TableName: string;
+  Key: Record<string, AttributeValue>;
+  ConditionExpression: string;
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+}
 
 /**
- * Fencing tokens start at `now × 1000` for a key with no item, then grow by one per claim.
- * The item is never deleted by idemkit (release leaves a tombstone), so only TTL can reset a
- * key, and TTL runs after `expiresAt`: the restart is then above every earlier token unless a
- * key was claimed more than 1000 times per millisecond over its life.
+ * Collects placeholders as they are used (DynamoDB rejects unused ones) and builds the
+ * condition and update clauses of one conditional update.
  */
-const TOKEN_FLOOR_PER_MS = 1000;
-
-/** Collects placeholders as they are used: DynamoDB rejects unused names and values. */
-class Placeholders {
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, AttributeValue> = {};
+export class Expression {
+  private readonly names: Record<string, string> = {};
+  private readonly values: Record<string, AttributeValue> = {};
+  private readonly slots = new Map<string, string>();
+  private readonly conditions: string[] = [];
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
 
   constructor(private readonly layout: TableLayout) {}
 
-  /** `#field` for a record field. */
-  field(field: keyof typeof FIELDS): string {
-    this.names[`#${field}`] = FIELDS[field];
-    return `#${field}`;
+  /** `#k`: the partition key attribute. */
+  get partitionKey(): string {
+    return this.name('#k', this.layout.partitionKey);
   }
 
-  /** `#pk` for the partition key attribute. */
-  partitionKey(): string {
-    this.names['#pk'] = this.layout.partitionKey;
-    return '#pk';
+  /** `#x`: the TTL attribute. */
+  get ttl(): string {
+    return this.name('#x', this.layout.ttlAttribute);
   }
 
-  /** `#ttl` for the TTL attribute. */
-  ttl(): string {
-    this.names['#ttl'] = this.layout.ttlAttribute;
-    return '#ttl';
+  /** A placeholder for one of the item's own attributes. */
+  item(field: keyof typeof ITEM): string {
+    return this.name(`#${ITEM[field]}`, ITEM[field]);
   }
 
+  /** A placeholder for one of an entity's version attributes. */
+  version(field: keyof typeof VERSION): string {
+    return this.name(`#${VERSION[field]}`, VERSION[field]);
+  }
+
+  /** A placeholder for a slot attribute (`#s0`, `#s1`, …), one per distinct slot name. */
+  slot(name: string): string {
+    let placeholder = this.slots.get(name);
+    if (placeholder === undefined) {
+      placeholder = this.name(`#s${this.slots.size}`, name);
+      this.slots.set(name, placeholder);
+    }
+    return placeholder;
+  }
+
+  /** The path of a field inside a slot: `#s0.#e`. */
+  field(slot: string, field: keyof typeof SLOT): string {
+    return `${slot}.${this.name(`#${SLOT[field]}`, SLOT[field])}`;
+  }
+
+  /** A placeholder for a value; the same name always means the same value within one expression. */
   value(name: string, value: AttributeValue): string {
     this.values[`:${name}`] = value;
     return `:${name}`;
   }
+
+  /** ANDs a clause into the condition. */
+  when(clause: string): this {
+    this.conditions.push(clause);
+    return this;
+  }
+
+  /** Adds `path = value` to the SET clause. */
+  set(path: string, value: string): this {
+    this.sets.push(`${path} = ${value}`);
+    return this;
+  }
+
+  /** Adds a path to the REMOVE clause. */
+  remove(path: string): this {
+    this.removes.push(path);
+    return this;
+  }
+
+  /** The finished update of `key`'s item. */
+  build(key: string): ConditionalUpdate {
+    const update = [
+      ...(this.sets.length > 0 ? [`SET ${this.sets.join(', ')}`] : []),
+      ...(this.removes.length > 0 ? [`REMOVE ${this.removes.join(', ')}`] : []),
+    ].join(' ');
+    const built: ConditionalUpdate = {
+      TableName: this.layout.tableName,
+      Key: itemKey(this.layout, key),
+      ConditionExpression: this.conditions.join(' AND '),
+      UpdateExpression: update,
+      ExpressionAttributeNames: this.names,
+    };
+    if (Object.keys(this.values).length > 0) built.ExpressionAttributeValues = this.values;
+    return built;
+  }
+
+  private name(placeholder: string, name: string): string {
+    this.names[placeholder] = name;
+    return placeholder;
+  }
 }
 
-/** TTL value for a record: epoch seconds, rounded up so TTL never deletes before `expiresAt`. */
+/** TTL value for an expiry: epoch seconds, rounded up so TTL never deletes before `expiresAt`. */
 export function ttlSeconds(expiresAt: number): number {
   return Math.ceil(expiresAt / 1000);
-}
-
-/**
- * One conditional UpdateItem that claims a key: it acquires when the item is absent, released,
- * past `expiresAt`, `in_progress` with a lapsed lease, or `completed` with the request's window
- * `windowMs` or more from the anchor. On success it returns the new item; on failure the old one.
- */
-export function claimInput(layout: TableLayout, request: ClaimRequest, now: number): UpdateItemCommandInput {
-  const p = new Placeholders(layout);
-  const status = p.field('status');
-  const lease = p.field('leaseExpiresAt');
-  const expires = p.field('expiresAt');
-  const token = p.field('fencingToken');
-  const nowValue = p.value('now', numberValue(now));
-  const inProgress = p.value('inProgress', stringValue('in_progress'));
-  const expiresAt = now + claimLifetimeMs(request);
-
-  const acquirable = [
-    `attribute_not_exists(${p.partitionKey()})`,
-    `${expires} <= ${nowValue}`,
-    `${status} = ${p.value('released', stringValue(RELEASED))}`,
-    `(${status} = ${inProgress} AND ${lease} <= ${nowValue})`,
-  ];
-  const set = [
-    `${status} = ${inProgress}`,
-    `${token} = if_not_exists(${token}, ${p.value('floor', numberValue(Math.floor(now) * TOKEN_FLOOR_PER_MS))}) + ${p.value('one', numberValue(1))}`,
-    `${lease} = ${p.value('lease', numberValue(now + request.leaseMs))}`,
-    `${expires} = ${p.value('expiresAt', numberValue(expiresAt))}`,
-    `${p.field('claimedAt')} = ${nowValue}`,
-    `${p.ttl()} = ${p.value('ttl', numberValue(ttlSeconds(expiresAt)))}`,
-  ];
-  const remove = [p.field('result')];
-
-  if (request.window === undefined) {
-    remove.push(p.field('windowAnchor'));
-  } else {
-    const { at, windowMs } = request.window;
-    const anchor = p.field('windowAnchor');
-    // |at − anchor| >= windowMs, without abs(): the anchor lies a full window before or after.
-    acquirable.push(
-      `(${status} = ${p.value('completed', stringValue('completed'))} AND ` +
-        `(${anchor} <= ${p.value('windowLow', numberValue(at - windowMs))} OR ` +
-        `${anchor} >= ${p.value('windowHigh', numberValue(at + windowMs))}))`,
-    );
-    set.push(`${anchor} = ${p.value('at', numberValue(at))}`);
-  }
-  if (request.fingerprint === undefined) remove.push(p.field('fingerprint'));
-  else set.push(`${p.field('fingerprint')} = ${p.value('fingerprint', stringValue(request.fingerprint))}`);
-
-  return {
-    TableName: layout.tableName,
-    Key: itemKey(layout, request.key),
-    ConditionExpression: acquirable.join(' OR '),
-    UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-    ExpressionAttributeNames: p.names,
-    ExpressionAttributeValues: p.values,
-    ReturnValues: 'ALL_NEW',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  };
-}
-
-/** The condition every holder-only write shares: the claim is live, in progress and ours. */
-function heldBy(p: Placeholders, fencingToken: number, now: number): string {
-  return (
-    `${p.field('status')} = ${p.value('inProgress', stringValue('in_progress'))} AND ` +
-    `${p.field('fencingToken')} = ${p.value('token', numberValue(fencingToken))} AND ` +
-    `${p.field('expiresAt')} > ${p.value('now', numberValue(now))}`
-  );
-}
-
-/** One conditional UpdateItem that completes a claim while its fencing token is current. */
-export function completeInput(layout: TableLayout, request: CompleteRequest, now: number): UpdateItemCommandInput {
-  const p = new Placeholders(layout);
-  const expiresAt = now + request.retentionMs;
-  const set = [
-    `${p.field('status')} = ${p.value('completed', stringValue('completed'))}`,
-    `${p.field('expiresAt')} = ${p.value('expiresAt', numberValue(expiresAt))}`,
-    `${p.ttl()} = ${p.value('ttl', numberValue(ttlSeconds(expiresAt)))}`,
-  ];
-  let update: string;
-  if (request.result === undefined) {
-    update = `SET ${set.join(', ')} REMOVE ${p.field('result')}`;
-  } else {
-    set.push(`${p.field('result')} = ${p.value('result', stringValue(request.result))}`);
-    update = `SET ${set.join(', ')}`;
-  }
-  return {
-    TableName: layout.tableName,
-    Key: itemKey(layout, request.key),
-    ConditionExpression: heldBy(p, request.fencingToken, now),
-    UpdateExpression: update,
-    ExpressionAttributeNames: p.names,
-    ExpressionAttributeValues: p.values,
-    ReturnValues: 'NONE',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  };
-}
-
-/**
- * One conditional UpdateItem that releases a claim while its fencing token is current. The item
- * becomes a tombstone (status `released`, token and TTL kept) that reads as absent, so the next
- * claim continues the token instead of starting over.
- */
-export function releaseInput(layout: TableLayout, key: string, fencingToken: number, now: number): UpdateItemCommandInput {
-  const p = new Placeholders(layout);
-  const condition = heldBy(p, fencingToken, now);
-  return {
-    TableName: layout.tableName,
-    Key: itemKey(layout, key),
-    ConditionExpression: condition,
-    UpdateExpression: `SET ${p.field('status')} = ${p.value('released', stringValue(RELEASED))}`,
-    ExpressionAttributeNames: p.names,
-    ExpressionAttributeValues: p.values,
-    ReturnValues: 'NONE',
-  };
 }

@@ -135,27 +135,4 @@ describe('errors the emulator cannot produce (aws-sdk-client-mock)', () => {
     expect(error.message).toMatch(/did not return the existing item/);
     expect(error.retryable).toBe(false);
   });
-
-  it('claimMany with a throttled item rejects with that store error after every request settled', async () => {
-    let settled = 0;
-    mock.on(UpdateItemCommand).callsFake(async (input: { Key: { id: { S: string } } }) => {
-      settled += 1;
-      if (input.Key.id.S === 'b') {
-        throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-      }
-      return {
-        Attributes: {
-          id: { S: input.Key.id.S },
-          status: { S: 'in_progress' },
-          fencingToken: { N: '1' },
-          leaseExpiresAt: { N: '2' },
-          expiresAt: { N: '3' },
-          claimedAt: { N: '1' },
-        },
-      };
-    });
-    const error = await storeError(store.claimMany(['a', 'b', 'c'].map(claimRequest)));
-    expect(error.retryable).toBe(true);
-    expect(settled).toBe(3);
-  });
 });

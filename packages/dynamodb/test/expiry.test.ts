@@ -5,7 +5,7 @@ import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
 import { createTestTable, localClient } from './helpers.js';
 
-// DynamoDB TTL deletes expired items up to days late (DynamoDB Local never does): a record
+// DynamoDB TTL deletes expired items up to days late: an occurrence
 // past expiresAt must count as absent while its item is still there, and fencing tokens must
 // keep rising through releases and through TTL's deletion.
 
@@ -40,14 +40,20 @@ describe('records past expiresAt', () => {
         Item: {
           pk: { S: key },
           sk: { S: 'idem' },
-          status: { S: 'completed' },
-          fencingToken: { N: '41' },
-          leaseExpiresAt: { N: String(expiresAt - 50_000) },
-          expiresAt: { N: String(expiresAt) },
-          claimedAt: { N: String(expiresAt - 60_000) },
+          fence: { N: '41' },
           ttl_s: { N: String(Math.ceil(Date.now() / 1000) + 86_400) },
-          result: { S: '"stale result"' },
-          fingerprint: { S: 'old-fp' },
+          '@u': {
+            M: {
+              s: { S: 'c' },
+              t: { N: '41' },
+              l: { N: String(expiresAt - 50_000) },
+              e: { N: String(expiresAt) },
+              c: { N: String(expiresAt - 60_000) },
+              r: { S: '"stale result"' },
+              f: { S: 'old-fp' },
+              n: { S: 'nonce' },
+            },
+          },
         },
       }),
     );
@@ -56,8 +62,9 @@ describe('records past expiresAt', () => {
 
     const outcome = await store.claim(claimRequest(key));
     expect(outcome.acquired).toBe(true);
-    // The claim went through the old item: it continued its token and dropped its result.
-    expect(outcome.record.fencingToken).toBe(42);
+    // The claim went through the old item: its token is above the old one, and nothing of it stayed.
+    expect(outcome.record.fencingToken).toBeGreaterThan(41);
+    expect(Object.keys((await rawItem(key))!['@u']!.M!).sort()).toEqual(['c', 'e', 'l', 'n', 's', 't']);
     expect(outcome.record.result).toBeUndefined();
     expect(outcome.record.fingerprint).toBeUndefined();
     expect(outcome.record.status).toBe('in_progress');
@@ -72,26 +79,28 @@ describe('records past expiresAt', () => {
     await store.complete({ key, fencingToken: record.fencingToken, result: '1', retentionMs: 86_400_000 });
     const item = await rawItem(key);
     expect(item?.ttl_s?.N).toBe('1800086402');
-    expect(item?.expiresAt?.N).toBe('1800086401123');
+    expect(item?.['@u']?.M?.e?.N).toBe('1800086401123');
   });
 });
 
-describe('fencing tokens and tombstones', () => {
-  it('a release leaves a tombstone with a TTL that reads as absent, and the next claim continues its token', async () => {
+describe('fencing tokens', () => {
+  it('a release deletes the occurrence but keeps the item and its counter, so the next claim continues it', async () => {
     const { store } = storeAt();
     const key = `expiry:${randomUUID()}`;
     const { record } = await store.claim(claimRequest(key));
     expect(await store.release(key, record.fencingToken)).toBe(true);
-    const tombstone = await rawItem(key);
-    expect(tombstone).toMatchObject({
-      status: { S: 'released' },
-      fencingToken: { N: String(record.fencingToken) },
+    // The release moved the counter too (every write does); the TTL still covers the claim.
+    expect(await rawItem(key)).toEqual({
+      pk: { S: key },
+      sk: { S: 'idem' },
+      fence: { N: String(record.fencingToken + 1) },
       ttl_s: { N: String(Math.ceil(record.expiresAt / 1000)) },
     });
     expect(await store.get(key)).toBeUndefined();
     expect(await store.release(key, record.fencingToken)).toBe(false);
+    // Same instant: the proposal (now × 1000) is not above the counter, so the claim takes counter + 1.
     const next = await store.claim(claimRequest(key));
-    expect(next.acquired && next.fencingToken).toBe(record.fencingToken + 1);
+    expect(next.acquired && next.fencingToken).toBe(record.fencingToken + 2);
   });
 
   it('tokens keep rising after TTL deleted the item', async () => {

@@ -33,8 +33,10 @@ describe('DynamoDBStore options', () => {
     ['sortKey.value', { sortKey: { name: 'sk', value: '' } }],
     ['concurrency', { concurrency: 0 }],
     ['concurrency', { concurrency: 2.5 }],
-    ['partitionKey', { partitionKey: 'status' }],
-    ['ttlAttribute', { ttlAttribute: 'expiresAt' }],
+    ['partitionKey', { partitionKey: 'fence' }],
+    ['ttlAttribute', { ttlAttribute: 'vexp' }],
+    ['ttlAttribute', { ttlAttribute: '@u' }],
+    ['sortKey.name', { sortKey: { name: '@sk', value: 'x' } }],
     ['sortKey.name', { sortKey: { name: 'id', value: 'x' } }],
     ['ttlAttribute', { partitionKey: 'pk', ttlAttribute: 'pk' }],
   ])('rejects a bad %s', (field, options) => {

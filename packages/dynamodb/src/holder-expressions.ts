@@ -1,0 +1,117 @@
+import { Expression, ttlSeconds, type ConditionalUpdate } from './expressions.js';
+import { STATUS, UNWINDOWED_SLOT, type TableLayout } from './layout.js';
+import { numberValue, stringValue, type KeyItem, type Slot } from './marshal.js';
+
+// The writes only a claim's holder makes (complete, extendLease, release), each conditioned on
+// the occurrence its fencing token names being live and in progress. Like claims, each is first
+// sent for the slot the store expects (the one its claim wrote, remembered in process), and
+// written exactly from the returned item when that guess or the TTL's growth did not hold.
+
+/** An occurrence a holder names: its key, its token, and the slot expected to hold it. */
+export interface HeldSlot {
+  key: string;
+  fencingToken: number;
+  slot: string;
+}
+
+/** What a completion writes into its occurrence. */
+export interface Completion {
+  now: number;
+  expiresAt: number;
+  result: string | undefined;
+  nonce: string;
+}
+
+/** The occurrence of `held` is live and in progress with its token. */
+function whenHeld(x: Expression, slot: string, held: HeldSlot, now: string): void {
+  x.when(
+    `${x.field(slot, 'token')} = ${x.value('tok', numberValue(held.fencingToken))} AND ` +
+      `${x.field(slot, 'status')} = ${x.value('p', stringValue(STATUS.inProgress))} AND ` +
+      `${x.field(slot, 'expiresAt')} > ${now}`,
+  );
+}
+
+/** Every holder write moves the counter: it is the item's revision, which exact writes pin. */
+function bumpFence(x: Expression): void {
+  const fence = x.item('fence');
+  x.set(fence, `${fence} + ${x.value('one', numberValue(1))}`);
+}
+
+/** Pins the item's revision and sets the counter past it. */
+function pinFence(x: Expression, item: KeyItem): void {
+  const fence = x.item('fence');
+  x.when(`${fence} = ${x.value('f', numberValue(item.fence))}`);
+  x.set(fence, x.value('next', numberValue(item.fence + 1)));
+}
+
+function writeCompletion(x: Expression, slot: string, completion: Completion): void {
+  x.set(x.field(slot, 'status'), x.value('c', stringValue(STATUS.completed)))
+    .set(x.field(slot, 'expiresAt'), x.value('e', numberValue(completion.expiresAt)))
+    .set(x.field(slot, 'nonce'), x.value('n', stringValue(completion.nonce)));
+  if (completion.result === undefined) x.remove(x.field(slot, 'result'));
+  else x.set(x.field(slot, 'result'), x.value('r', stringValue(completion.result)));
+}
+
+/**
+ * Completes the expected slot. The TTL only grows, unless the slot is the item's only occurrence
+ * (the unwindowed slot of an item without windowed ones), whose expiry the TTL simply follows.
+ */
+export function blindComplete(layout: TableLayout, held: HeldSlot, completion: Completion): ConditionalUpdate {
+  const x = new Expression(layout);
+  const slot = x.slot(held.slot);
+  const ttl = x.value('ttl', numberValue(ttlSeconds(completion.expiresAt)));
+  whenHeld(x, slot, held, x.value('now', numberValue(completion.now)));
+  x.when(held.slot === UNWINDOWED_SLOT ? `(attribute_not_exists(${x.item('window')}) OR ${x.ttl} <= ${ttl})` : `${x.ttl} <= ${ttl}`);
+  writeCompletion(x, slot, completion);
+  bumpFence(x);
+  x.set(x.ttl, ttl);
+  return x.build(held.key);
+}
+
+/** Completes `slot`, found in `item`; the TTL becomes the larger of the item's and this expiry. */
+export function exactComplete(layout: TableLayout, key: string, item: KeyItem, slot: Slot, completion: Completion): ConditionalUpdate {
+  const x = new Expression(layout);
+  pinFence(x, item);
+  writeCompletion(x, x.slot(slot.name), completion);
+  growTtl(x, item, completion.expiresAt);
+  return x.build(key);
+}
+
+/** Moves the expected slot's lease, while it runs and the occurrence's retention already covers it. */
+export function blindExtend(layout: TableLayout, held: HeldSlot, now: number, leaseExpiresAt: number): ConditionalUpdate {
+  const x = new Expression(layout);
+  const slot = x.slot(held.slot);
+  const nowValue = x.value('now', numberValue(now));
+  const lease = x.value('l', numberValue(leaseExpiresAt));
+  whenHeld(x, slot, held, nowValue);
+  x.when(`${x.field(slot, 'lease')} > ${nowValue} AND ${x.field(slot, 'expiresAt')} >= ${lease}`);
+  x.set(x.field(slot, 'lease'), lease);
+  bumpFence(x);
+  return x.build(held.key);
+}
+
+/** Moves the lease of `slot`, found in `item`, and its retention (and the TTL) to at least the lease. */
+export function exactExtend(layout: TableLayout, key: string, item: KeyItem, slot: Slot, leaseExpiresAt: number): ConditionalUpdate {
+  const x = new Expression(layout);
+  const name = x.slot(slot.name);
+  pinFence(x, item);
+  x.set(x.field(name, 'lease'), x.value('l', numberValue(leaseExpiresAt)));
+  if (slot.record.expiresAt < leaseExpiresAt) x.set(x.field(name, 'expiresAt'), x.value('e', numberValue(leaseExpiresAt)));
+  growTtl(x, item, leaseExpiresAt);
+  return x.build(key);
+}
+
+/** Deletes the expected slot while it holds the claim. */
+export function releaseUpdate(layout: TableLayout, held: HeldSlot, now: number): ConditionalUpdate {
+  const x = new Expression(layout);
+  const slot = x.slot(held.slot);
+  whenHeld(x, slot, held, x.value('now', numberValue(now)));
+  bumpFence(x);
+  x.remove(slot);
+  return x.build(held.key);
+}
+
+function growTtl(x: Expression, item: KeyItem, expiresAt: number): void {
+  const ttl = ttlSeconds(expiresAt);
+  if (item.ttl === undefined || item.ttl < ttl) x.set(x.ttl, x.value('ttl', numberValue(ttl)));
+}
