@@ -64,6 +64,7 @@ export { ordered, type OrderedFunction, type OrderedHandler } from './ordering/o
 export type { OrderingClaim } from './ordering/guard.js';
 export {
   DEFAULT_ORDERING_RETENTION_MS,
+  orderingFromConfig,
   type OrderedOptions,
   type OrderingConfig,
   type OrderingOptions,

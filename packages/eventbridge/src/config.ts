@@ -26,6 +26,13 @@ export interface IdempotencyConfig<TEvent = unknown, TResult = unknown>
    */
   strategy?: StrategyInput<TEvent>;
   /**
+   * The ordering guard, after dedup: a new event runs only when its version is newer than the one
+   * applied to its entity; an older one is acknowledged as stale (an SQS record is not reported
+   * failed). Versions live in the wrapper's store unless `ordering.store` names another.
+   * @default `IDEMKIT_ORDERING`, else none
+   */
+  ordering?: EngineOptions<TEvent, TResult>['ordering'];
+  /**
    * Prefix of every key, used as given. Set it to keep keys stable across a function rename,
    * or to share keys between functions.
    * @default `IDEMKIT_NAMESPACE`, else `<function name>/<name>`

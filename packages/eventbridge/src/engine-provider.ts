@@ -106,6 +106,8 @@ async function build<TEvent, TResult>(
   if (config.maxResultBytes !== undefined) options.maxResultBytes = config.maxResultBytes;
   if (config.duplicateResponse !== undefined) options.duplicateResponse = config.duplicateResponse;
   if (config.onDuplicate !== undefined) options.onDuplicate = config.onDuplicate;
+  const ordering = config.ordering ?? env.ordering;
+  if (ordering !== undefined) options.ordering = ordering;
   if (config.onFirstRun !== undefined) options.onFirstRun = config.onFirstRun;
   if (config.inProgress !== undefined) options.inProgress = config.inProgress;
   if (config.onInProgress !== undefined) options.onInProgress = config.onInProgress;

@@ -1,4 +1,11 @@
-import { ConfigError, type DedupKeyStrategy, type OversizePolicy, type PayloadMismatchPolicy } from '@idemkit/core';
+import {
+  ConfigError,
+  orderingFromConfig,
+  type DedupKeyStrategy,
+  type OrderingConfig,
+  type OversizePolicy,
+  type PayloadMismatchPolicy,
+} from '@idemkit/core';
 import { LOG_LEVELS, type LogLevel } from './logging.js';
 import { resolveStrategy } from './presets/index.js';
 import { parseStoreUrl } from './store/url.js';
@@ -8,6 +15,7 @@ import { similar } from './suggest.js';
 export const ENV_VARIABLES = {
   IDEMKIT_STORE: 'store',
   IDEMKIT_STRATEGY: 'strategy',
+  IDEMKIT_ORDERING: 'ordering',
   IDEMKIT_NAMESPACE: 'namespace',
   IDEMKIT_LEASE_MS: 'leaseMs',
   IDEMKIT_LEASE_MARGIN_MS: 'leaseMarginMs',
@@ -25,6 +33,8 @@ export interface EnvConfig {
   store?: string;
   /** `IDEMKIT_STRATEGY`: the strategy, built from its JSON (or a bare preset name). */
   strategy?: DedupKeyStrategy;
+  /** `IDEMKIT_ORDERING`: the ordering guard's JSON config, checked. */
+  ordering?: OrderingConfig;
   /** `IDEMKIT_NAMESPACE` */
   namespace?: string;
   /** `IDEMKIT_LEASE_MS` */
@@ -59,6 +69,7 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.\-/]{1,64}$/;
  * | --- | --- |
  * | `IDEMKIT_STORE` | `redis://cache:6379`, `dynamodb://idempotency?region=eu-west-1` |
  * | `IDEMKIT_STRATEGY` | `{"preset":"genesysCloud"}`, `genesysCloud`, `{"strategy":"eventId","path":"detail.eventId"}` |
+ * | `IDEMKIT_ORDERING` | `{"entity":"detail.eventBody.conversationId","version":["detail.eventBody.eventTime","id"]}` |
  * | `IDEMKIT_NAMESPACE` | `crm-sync` |
  * | `IDEMKIT_LEASE_MS`, `IDEMKIT_LEASE_MARGIN_MS`, `IDEMKIT_RETENTION_MS` | `86400000` |
  * | `IDEMKIT_PAYLOAD_MISMATCH` | `error`, `warn`, `ignore` |
@@ -89,6 +100,8 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   }
   const strategy = value('IDEMKIT_STRATEGY');
   if (strategy !== undefined) config.strategy = inVariable('IDEMKIT_STRATEGY', () => resolveStrategy(strategy));
+  const ordering = value('IDEMKIT_ORDERING');
+  if (ordering !== undefined) config.ordering = inVariable('IDEMKIT_ORDERING', () => orderingFromConfig(ordering));
   const namespace = value('IDEMKIT_NAMESPACE');
   if (namespace !== undefined) {
     if (!NAMESPACE_PATTERN.test(namespace)) {

@@ -130,18 +130,7 @@ export function resolveOrdering<TEvent, TResult>(
   placement: { prefix?: string; also?: readonly string[] } = {},
 ): ResolvedOrdering<TEvent, TResult> {
   const { prefix = '', also = [] } = placement;
-  const where = prefix === '' ? '(root)' : prefix;
-  const options = typeof input === 'string' ? parseJson(input, where) : input;
-  if (!isRecord(options)) throw new ConfigError(where, `must be ordering options like ${EXAMPLE}, got ${describeType(options)}`);
-  const known: readonly string[] = [...CONFIG_FIELDS, ...CODE_FIELDS, ...also];
-  for (const name of Object.keys(options)) {
-    if (known.includes(name)) continue;
-    const guess = closestName(name, known);
-    throw new ConfigError(
-      fieldAt(prefix, name),
-      `is not an ordering option; ` + (guess === undefined ? `they are ${known.map((k) => `"${k}"`).join(', ')}` : `did you mean "${guess}"?`),
-    );
-  }
+  const options = checkedOptions(input, [...CONFIG_FIELDS, ...CODE_FIELDS, ...also], prefix);
   const store = options['store'] ?? fallbackStore;
   if (!isVersionStore(store)) {
     const name = isRecord(store) && typeof store['name'] === 'string' ? ` "${store['name']}"` : '';
@@ -159,6 +148,35 @@ export function resolveOrdering<TEvent, TResult>(
     onStale: optionalFunction(options['onStale'], fieldAt(prefix, 'onStale')),
     skippedResponse: optionalFunction(options['skippedResponse'], fieldAt(prefix, 'skippedResponse')),
   };
+}
+
+/**
+ * Checks the guard's JSON config (an object, or its JSON text, as in `IDEMKIT_ORDERING`) without
+ * building anything: for a deployment's variables, checked before the first event arrives.
+ * @throws {@link ConfigError} naming the field, as {@link ordered} would.
+ * @example orderingFromConfig('{"entity":"detail.conversationId","version":["detail.eventTime","id"]}')
+ */
+export function orderingFromConfig(config: OrderingConfig | string): OrderingConfig {
+  const options = checkedOptions(config, CONFIG_FIELDS, '');
+  versionReader(options['entity'], options['version'], 'idemkit');
+  if (options['retentionMs'] !== undefined) assertPositiveMs('retentionMs', options['retentionMs']);
+  return options as unknown as OrderingConfig;
+}
+
+// The options as a record, every field known (an unknown one, a typo, gets a suggestion).
+function checkedOptions(input: unknown, known: readonly string[], prefix: string): Record<string, unknown> {
+  const where = prefix === '' ? '(root)' : prefix;
+  const options = typeof input === 'string' ? parseJson(input, where) : input;
+  if (!isRecord(options)) throw new ConfigError(where, `must be ordering options like ${EXAMPLE}, got ${describeType(options)}`);
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const guess = closestName(name, known);
+    throw new ConfigError(
+      fieldAt(prefix, name),
+      `is not an ordering option; ` + (guess === undefined ? `they are ${known.map((k) => `"${k}"`).join(', ')}` : `did you mean "${guess}"?`),
+    );
+  }
+  return options;
 }
 
 /** Whether a store implements the ordering guard's contract. */
