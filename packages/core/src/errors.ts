@@ -1,4 +1,14 @@
+import { sha256Base64url } from './internal/hash.js';
 import type { IdempotencyRecord } from './store/types.js';
+
+/**
+ * How a key appears in error messages: a short hash (`#` + 16 characters of SHA-256), since keys
+ * are raw field values (emails, phone numbers) and error messages end up in logs. The raw key stays
+ * on the error's `key` property for code that needs it. The same form idemkit's log lines use.
+ */
+export function keyInMessage(key: string): string {
+  return `#${sha256Base64url(key).slice(0, 16)}`;
+}
 
 /** Stable, machine-readable error codes; one per error class. */
 export type IdempotencyErrorCode =
@@ -81,7 +91,7 @@ export class IdempotencyInProgressError extends IdempotencyError {
     /** The record that holds the claim. */
     readonly record: IdempotencyRecord,
   ) {
-    super(`[idemkit] key "${key}" is being processed by another delivery; retry later`);
+    super(`[idemkit] key ${keyInMessage(key)} is being processed by another delivery; retry later`);
     this.name = 'IdempotencyInProgressError';
   }
 }
@@ -96,7 +106,7 @@ export class IdempotencyKeyConflictError extends IdempotencyError {
     readonly fingerprint: string | undefined,
   ) {
     super(
-      `[idemkit] key "${key}" was already used for a different payload ` +
+      `[idemkit] key ${keyInMessage(key)} was already used for a different payload ` +
         `(stored fingerprint ${storedFingerprint ?? 'none'}, this one ${fingerprint ?? 'none'})`,
     );
     this.name = 'IdempotencyKeyConflictError';
@@ -114,7 +124,7 @@ export class LeaseLostError extends IdempotencyError {
     readonly current?: IdempotencyRecord,
   ) {
     super(
-      `[idemkit] fencing token ${fencingToken} for key "${key}" is no longer current` +
+      `[idemkit] fencing token ${fencingToken} for key ${keyInMessage(key)} is no longer current` +
         (current === undefined ? ' (the claim is gone)' : ` (current token ${current.fencingToken})`),
     );
     this.name = 'LeaseLostError';
@@ -148,7 +158,7 @@ export class IdempotencyResultTooLargeError extends IdempotencyError {
     readonly maxBytes: number,
   ) {
     super(
-      `[idemkit] result for key "${key}" is ${bytes} bytes; the store accepts ${maxBytes}. ` +
+      `[idemkit] result for key ${keyInMessage(key)} is ${bytes} bytes; the store accepts ${maxBytes}. ` +
         `Return less, or set onOversizeResult: 'skip' to keep the claim without the result`,
     );
     this.name = 'IdempotencyResultTooLargeError';
@@ -168,7 +178,7 @@ export class IdempotencyResultEncodingError extends IdempotencyError {
     options: IdempotencyErrorOptions = {},
   ) {
     super(
-      `[idemkit] the handler ran, but its result for key "${key}" cannot be stored as JSON ` +
+      `[idemkit] the handler ran, but its result for key ${keyInMessage(key)} cannot be stored as JSON ` +
         `(${options.cause instanceof Error ? options.cause.message : String(options.cause)}); ` +
         `the claim was completed without it. Return plain JSON data, or set onOversizeResult: 'skip'`,
       options,

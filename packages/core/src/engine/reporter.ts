@@ -1,16 +1,14 @@
-import { sha256Base64url } from '../internal/hash.js';
+import { keyInMessage } from '../errors.js';
 import type { DuplicateInfo, EngineOptions, FirstRunInfo, OutcomeKind } from './options.js';
 import type { IdempotencyLogger, LogFields } from './logger.js';
 
 /** How keys appear in idemkit's log lines. */
 export type KeyLogging = 'hash' | 'raw';
 
-// 16 base64url characters (96 bits) tell keys apart in logs without revealing the field values.
-const KEY_HASH_LENGTH = 16;
-
 /** The log form of a key: a short hash by default, since keys are raw field values (emails, phone numbers). */
 export function keyForLog(key: string, mode: KeyLogging): string {
-  return mode === 'raw' ? key : `#${sha256Base64url(key).slice(0, KEY_HASH_LENGTH)}`;
+  // 16 base64url characters (96 bits) tell keys apart without revealing the field values.
+  return mode === 'raw' ? key : keyInMessage(key);
 }
 
 /** Renders an error for a log line: name and message, never a payload. */
