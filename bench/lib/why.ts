@@ -29,5 +29,5 @@ export const STRATEGY_NOTES: string[] = [
 
 /** Under the MemoryStore table. */
 export const MEMORY_NOTES: string[] = [
-  'About 1 KB per completed key: the key string, the record object with its timestamps, and the map entry. At the default `maxEntries` (10 000) that is ~10 MB; a million keys need ~1 GB of heap, so past a few hundred thousand keys a shared store (Redis, DynamoDB, Postgres) is the better home — and the only correct one once more than one instance consumes the events.',
+  'About 200 bytes per completed key: the flattened key string (~110 bytes with its map entry) and one fixed-shape occurrence whose times are small integers relative to the store\'s start (unboxed). At the default `maxEntries` (10 000) that is ~2 MB; a million keys need ~200 MB of heap, so past a few hundred thousand keys a shared store (Redis, DynamoDB, Postgres) is the better home — and the only correct one once more than one instance consumes the events.',
 ];

@@ -8,8 +8,9 @@ import {
   assertValidRelease,
   assertValidVersionClaim,
 } from './validate.js';
-import { identitiesOf, isLive, judgeIdentity, newClaimRecord, refusalOf } from './claim-rules.js';
+import { identitiesOf, judgeIdentity, newClaimRecord, refusalOf } from './claim-rules.js';
 import { judgeVersion } from './version-rules.js';
+import { occurrencesOf, StoredOccurrence, type StoredEntry } from './memory-occurrences.js';
 import type {
   ClaimOutcome,
   ClaimRequest,
@@ -29,8 +30,8 @@ import type {
 /** Options for {@link MemoryStore}. */
 export interface MemoryStoreOptions extends StoreOptions {
   /**
-   * Most occurrences kept. When full, expired ones go first, then the least recently
-   * written completed ones; an in-progress claim is never evicted.
+   * Most occurrences kept. When full, expired ones go first, then completed ones of the least
+   * recently claimed keys; an in-progress claim is never evicted.
    * @default 10000
    */
   maxEntries?: number;
@@ -50,11 +51,13 @@ export interface MemoryStoreOptions extends StoreOptions {
  */
 export class MemoryStore implements IdempotencyStore, VersionStore {
   readonly name = 'memory';
-  // Each key's live occurrences, oldest claim first. Map order is least-recently-written key first.
-  private readonly keys = new Map<string, IdempotencyRecord[]>();
+  // Each key's live occurrences, oldest claim first; Map order is least recently claimed key first.
+  private readonly keys = new Map<string, StoredEntry>();
   private readonly versions = new Map<string, VersionRecord>();
   private readonly clock: Clock;
   private readonly maxEntries: number;
+  // Stored times are relative to this instant, so they stay small integers (see memory-occurrences.ts).
+  private readonly base: number;
   private occurrences = 0;
   // One counter for all keys: strictly increasing per key too, and it survives deletion.
   private lastToken = 0;
@@ -63,6 +66,7 @@ export class MemoryStore implements IdempotencyStore, VersionStore {
     this.clock = options.clock ?? systemClock;
     this.maxEntries = options.maxEntries ?? 10_000;
     assertPositiveInteger('maxEntries', this.maxEntries, 'entries');
+    this.base = Math.floor(this.clock());
   }
 
   /** How many occurrences are held, live or not yet swept. */
@@ -103,11 +107,11 @@ export class MemoryStore implements IdempotencyStore, VersionStore {
 
   async extendLease(request: ExtendLeaseRequest): Promise<void> {
     assertValidExtension(request);
-    const now = this.clock();
+    const now = this.relative(this.clock());
     const held = [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])].map((identity) => {
       const occurrence = this.liveOccurrence(identity.key, identity.fencingToken);
-      if (occurrence?.status !== 'in_progress' || occurrence.leaseExpiresAt <= now) {
-        throw new LeaseLostError(identity.key, identity.fencingToken, occurrence && { ...occurrence });
+      if (occurrence === undefined || occurrence.completed || occurrence.leaseExpiresAt <= now) {
+        throw new LeaseLostError(identity.key, identity.fencingToken, occurrence?.toRecord(identity.key, this.base));
       }
       return occurrence;
     });
@@ -118,9 +122,8 @@ export class MemoryStore implements IdempotencyStore, VersionStore {
   }
 
   async get(key: string, fencingToken?: number): Promise<IdempotencyRecord | undefined> {
-    const record =
-      fencingToken === undefined ? this.liveOccurrences(key).at(-1) : this.liveOccurrence(key, fencingToken);
-    return record === undefined ? undefined : { ...record };
+    const occurrence = fencingToken === undefined ? this.liveOccurrences(key).at(-1) : this.liveOccurrence(key, fencingToken);
+    return occurrence?.toRecord(key, this.base);
   }
 
   async claimVersion(request: VersionClaimRequest): Promise<VersionClaimOutcome> {
@@ -179,64 +182,61 @@ export class MemoryStore implements IdempotencyStore, VersionStore {
     assertValidClaim(request);
     const now = this.clock();
     const identities = identitiesOf(request);
-    const verdicts = identities.map((identity) => judgeIdentity(this.liveOccurrences(identity.key), identity, request, now));
+    // The claim rules judge plain records; a key holds one occurrence, or a few for a windowed history.
+    const views = identities.map((identity) => this.liveOccurrences(identity.key).map((occurrence) => occurrence.toRecord(identity.key, this.base)));
+    const verdicts = identities.map((identity, index) => judgeIdentity(views[index]!, identity, request, now));
     const refusal = refusalOf(verdicts);
-    if (refusal !== undefined) return { acquired: false, record: { ...refusal } };
+    if (refusal !== undefined) return { acquired: false, record: refusal };
     this.makeRoom(identities.length);
     const records = identities.map((identity, index) => {
-      for (const replaced of verdicts[index]!.replaced) this.remove(identity.key, replaced);
+      for (const replaced of verdicts[index]!.replaced) this.releaseOne(identity.key, replaced.fencingToken, true);
       const record = newClaimRecord(request, ++this.lastToken, now, identity);
-      this.add(record);
+      this.add(identity.key, StoredOccurrence.from(record, this.base));
       return record;
     });
     const [first, ...rest] = records;
-    const outcome: ClaimOutcome = { acquired: true, fencingToken: first!.fencingToken, record: { ...first! } };
+    const outcome: ClaimOutcome = { acquired: true, fencingToken: first!.fencingToken, record: first! };
     if (rest.length > 0) outcome.also = rest.map((record) => ({ key: record.key, fencingToken: record.fencingToken }));
     return outcome;
   }
 
   private completeNow(request: CompleteRequest): void {
     assertValidCompletion(request);
-    const now = this.clock();
+    const now = this.relative(this.clock());
     // All or nothing: find every identity's occurrence before changing any.
     const held = [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])].map((identity) => {
       const occurrence = this.liveOccurrence(identity.key, identity.fencingToken);
-      if (occurrence?.status !== 'in_progress') {
+      if (occurrence === undefined || occurrence.completed) {
         const current = occurrence ?? this.liveOccurrences(identity.key).at(-1);
-        throw new LeaseLostError(identity.key, identity.fencingToken, current && { ...current });
+        throw new LeaseLostError(identity.key, identity.fencingToken, current?.toRecord(identity.key, this.base));
       }
       return occurrence;
     });
-    for (const occurrence of held) {
-      occurrence.status = 'completed';
-      occurrence.expiresAt = now + request.retentionMs;
-      if (request.result === undefined) delete occurrence.result;
-      else occurrence.result = request.result;
-      this.touch(occurrence.key);
-    }
+    for (const occurrence of held) occurrence.markCompleted(now + request.retentionMs, request.result);
   }
 
-  private releaseOne(key: string, fencingToken: number): boolean {
+  /** Deletes an in-progress occurrence (or, for a claim replacing it, any occurrence) by its token. */
+  private releaseOne(key: string, fencingToken: number, replacing = false): boolean {
     const occurrence = this.liveOccurrence(key, fencingToken);
-    if (occurrence?.status !== 'in_progress') return false;
+    if (occurrence === undefined || (occurrence.completed && !replacing)) return false;
     this.remove(key, occurrence);
     return true;
   }
 
-  private liveOccurrence(key: string, fencingToken: number): IdempotencyRecord | undefined {
+  private liveOccurrence(key: string, fencingToken: number): StoredOccurrence | undefined {
     return this.liveOccurrences(key).find((occurrence) => occurrence.fencingToken === fencingToken);
   }
 
   /** A key's live occurrences; expired ones are swept on the way. */
-  private liveOccurrences(key: string): IdempotencyRecord[] {
-    const occurrences = this.keys.get(key);
-    if (occurrences === undefined) return [];
-    const now = this.clock();
-    const live = occurrences.filter((occurrence) => isLive(occurrence, now));
-    if (live.length !== occurrences.length) {
-      this.occurrences -= occurrences.length - live.length;
-      if (live.length === 0) this.keys.delete(key);
-      else this.keys.set(key, live);
+  private liveOccurrences(key: string): readonly StoredOccurrence[] {
+    const entry = this.keys.get(key);
+    if (entry === undefined) return [];
+    const now = this.relative(this.clock());
+    const all = occurrencesOf(entry);
+    const live = all.filter((occurrence) => occurrence.expiresAt > now);
+    if (live.length !== all.length) {
+      this.occurrences -= all.length - live.length;
+      this.store(key, live);
     }
     return live;
   }
@@ -249,38 +249,42 @@ export class MemoryStore implements IdempotencyStore, VersionStore {
     return undefined;
   }
 
-  private add(record: IdempotencyRecord): void {
-    const occurrences = this.keys.get(record.key) ?? [];
-    occurrences.push(record);
-    this.keys.delete(record.key);
-    this.keys.set(record.key, occurrences);
+  private add(key: string, occurrence: StoredOccurrence): void {
+    // Keys built with `+` or a template are ropes (V8 ConsStrings) that keep their parts alive
+    // (~450 bytes of a caller's UUID string); reading a character flattens the rope in place.
+    key.charCodeAt(0);
+    const entry = this.keys.get(key);
+    // A newly claimed key moves to the end: Map order is least recently claimed first.
+    this.keys.delete(key);
+    this.keys.set(key, entry === undefined ? occurrence : [...occurrencesOf(entry), occurrence]);
     this.occurrences++;
   }
 
-  private remove(key: string, record: IdempotencyRecord): void {
-    const occurrences = this.keys.get(key);
-    const index = occurrences?.indexOf(record) ?? -1;
+  private remove(key: string, occurrence: StoredOccurrence): void {
+    const all = occurrencesOf(this.keys.get(key));
+    const index = all.indexOf(occurrence);
     if (index < 0) return;
-    occurrences!.splice(index, 1);
     this.occurrences--;
-    if (occurrences!.length === 0) this.keys.delete(key);
+    this.store(key, all.filter((_, i) => i !== index));
   }
 
-  // Re-inserting moves the key to the end, so Map order is least-recently-written first.
-  private touch(key: string): void {
-    const occurrences = this.keys.get(key);
-    if (occurrences === undefined) return;
-    this.keys.delete(key);
-    this.keys.set(key, occurrences);
+  // Keeps a key's occurrences in its compact form: none (deleted), one, or a list.
+  private store(key: string, occurrences: readonly StoredOccurrence[]): void {
+    if (occurrences.length === 0) this.keys.delete(key);
+    else this.keys.set(key, occurrences.length === 1 ? occurrences[0]! : [...occurrences]);
   }
 
-  // Oldest-written key first: its expired or completed occurrences make room.
+  private relative(epochMs: number): number {
+    return epochMs - this.base;
+  }
+
+  // Least recently claimed key first: its expired or completed occurrences make room.
   private makeRoom(needed: number): void {
     if (this.occurrences + needed <= this.maxEntries) return;
-    const now = this.clock();
-    for (const [key, occurrences] of this.keys) {
-      for (const occurrence of [...occurrences]) {
-        if (occurrence.status === 'completed' || !isLive(occurrence, now)) this.remove(key, occurrence);
+    const now = this.relative(this.clock());
+    for (const [key, entry] of this.keys) {
+      for (const occurrence of occurrencesOf(entry)) {
+        if (occurrence.completed || occurrence.expiresAt <= now) this.remove(key, occurrence);
         if (this.occurrences + needed <= this.maxEntries) return;
       }
     }
