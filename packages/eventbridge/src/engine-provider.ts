@@ -16,6 +16,8 @@ import { levelLogger } from './logging.js';
 import { defaultNamespace } from './namespace.js';
 import { resolveStrategy } from './presets/index.js';
 import { storeFromUrl, type UrlStore } from './store/from-url.js';
+import { isOutage, reopeningStore } from './store/reopening.js';
+import { parseStoreUrl, redactUrl } from './store/url.js';
 import type { ModuleLoader } from './store/load.js';
 import type { LambdaContextLike } from './types.js';
 
@@ -153,14 +155,30 @@ async function resolveStore<TEvent, TResult>(
     byUrl = new Map();
     storesByUrl.set(loader, byUrl);
   }
-  let opening = byUrl.get(url);
-  if (opening === undefined) {
-    opening = storeFromUrl(url, loader === undefined ? { field } : { field, loader });
-    byUrl.set(url, opening);
-    // A failed open (package missing, server unreachable at migrate) is retried by the next invocation.
-    opening.catch(() => byUrl.delete(url));
+  const shared = byUrl;
+  const open = (): Promise<UrlStore> => {
+    let opening = shared.get(url);
+    if (opening === undefined) {
+      opening = storeFromUrl(url, loader === undefined ? { field } : { field, loader });
+      shared.set(url, opening);
+      // A failed open (package missing, server unreachable at migrate) is retried by the next invocation.
+      opening.catch(() => shared.delete(url));
+    }
+    return opening;
+  };
+  try {
+    return await open();
+  } catch (error) {
+    // A bad URL or a missing package fails closed whatever `failOpen` says; an unreachable server
+    // (a cold start while the database is down, `?migrate=true` failing) does not fail the
+    // invocation under `failOpen`: the handler runs without a claim until the store opens.
+    if (!(config.failOpen ?? env.failOpen) || !isOutage(error)) throw error;
+    logger.warn('idempotency: the store could not be opened; handlers run without claims (failOpen) until it can', {
+      store: redactUrl(url),
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return reopeningStore(parseStoreUrl(url, field).kind, open);
   }
-  return opening;
 }
 
 function claimNamespace(store: IdempotencyStore, namespace: string, owner: object, fromEnv: boolean): void {
