@@ -13,7 +13,7 @@ import {
   type IdempotencyOutcome,
   type IdempotencyStore,
 } from '../src/index.js';
-import { gate } from './support/stores.js';
+import { holding } from './support/holding.js';
 
 interface StateEvent {
   id: string;
@@ -77,25 +77,20 @@ describe('idempotent with ordering: both dedup and order must pass', () => {
   });
 
   it('another version running: in_progress (retryable), and the dedup claim is released so the retry runs', async () => {
-    const hold = gate();
-    const started = gate();
+    const held = holding((event: StateEvent) => event.id === 'e-1', (event) => event.id);
     const store = new MemoryStore();
     const outcomes: string[] = [];
-    const handle = idempotent(
-      async (event: StateEvent) => {
-        if (event.id === 'e-1') {
-          started.open();
-          await hold.promise;
-        }
-        return event.id;
-      },
-      { store, strategy: byId, ordering, onOutcome: (outcome) => (outcome.kind as string) !== 'executed' && outcomes.push(outcome.kind) },
-    );
+    const handle = idempotent(held.fn, {
+      store,
+      strategy: byId,
+      ordering,
+      onOutcome: (outcome) => (outcome.kind as string) !== 'executed' && outcomes.push(outcome.kind),
+    });
     const first = handle(stateEvent('e-1', 'c-1', 1));
-    await started.promise;
+    await held.started;
     await expect(handle(stateEvent('e-2', 'c-1', 2))).rejects.toBeInstanceOf(IdempotencyInProgressError);
     expect(await store.get('idemkit:eventId:e-2')).toBeUndefined();
-    hold.open();
+    held.release();
     await first;
     expect(await handle(stateEvent('e-2', 'c-1', 2))).toBe('e-2');
     expect(outcomes).toEqual(['in_progress', 'processed', 'processed']);

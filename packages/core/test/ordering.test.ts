@@ -19,7 +19,7 @@ import {
   type VersionStore,
 } from '../src/index.js';
 import { manualClock } from '../src/testing/index.js';
-import { gate } from './support/stores.js';
+import { holding } from './support/holding.js';
 
 interface StateEvent {
   id: string;
@@ -154,27 +154,16 @@ describe('ordered: claims, failures and fencing', () => {
   });
 
   it('while another version of the entity runs, throws a retryable IdempotencyInProgressError naming the entity', async () => {
-    const hold = gate();
-    const started = gate();
+    const held = holding((event: StateEvent) => event.id === 'e-1', (event) => event.id);
     const outcomes: string[] = [];
     const store = new MemoryStore();
-    const apply = ordered(
-      async (event: StateEvent) => {
-        if (event.id === 'e-1') {
-          started.open();
-          await hold.promise;
-        }
-        return event.id;
-      },
-      { store, ...byTimeThenId, onOutcome: (outcome) => outcomes.push(outcome.kind) },
-    );
+    const apply = ordered(held.fn, { store, ...byTimeThenId, onOutcome: (outcome) => outcomes.push(outcome.kind) });
     const first = apply(stateEvent('e-1', 'c-1', 1));
-    await started.promise;
+    await held.started;
     const error = await apply(stateEvent('e-2', 'c-1', 2)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyInProgressError);
     expect(error).toMatchObject({ retryable: true, key: 'idemkit:@ordering:c-1', record: { status: 'in_progress' } });
-    // An older event is answered at once, even while a newer one runs.
-    hold.open();
+    held.release();
     expect(await first).toBe('e-1');
     expect(await apply(stateEvent('e-2', 'c-1', 2))).toBe('e-2');
     expect(outcomes).toEqual(['in_progress', 'processed', 'processed']);
@@ -206,23 +195,13 @@ describe('ordered: claims, failures and fencing', () => {
     const clock = manualClock();
     const store = new MemoryStore({ clock: clock.now });
     const outcomes: string[] = [];
-    const hold = gate();
-    const started = gate();
-    const apply = ordered(
-      async (event: StateEvent) => {
-        if (event.id === 'e-1') {
-          started.open();
-          await hold.promise;
-        }
-        return event.id;
-      },
-      { store, ...byTimeThenId, leaseMs: 1_000, onOutcome: (outcome) => outcomes.push(outcome.kind) },
-    );
+    const held = holding((event: StateEvent) => event.id === 'e-1', (event) => event.id);
+    const apply = ordered(held.fn, { store, ...byTimeThenId, leaseMs: 1_000, onOutcome: (outcome) => outcomes.push(outcome.kind) });
     const slow = apply(stateEvent('e-1', 'c-1', 1));
-    await started.promise;
+    await held.started;
     clock.advance(1_000);
     expect(await apply(stateEvent('e-2', 'c-1', 2))).toBe('e-2');
-    hold.open();
+    held.release();
     await expect(slow).rejects.toBeInstanceOf(LeaseLostError);
     // The newer version stays applied: versions never move backwards.
     expect((await store.getVersion('idemkit:@ordering:c-1'))?.applied).toBe(encodeVersion([Date.parse(at(2)), 'e-2']));

@@ -89,24 +89,13 @@ describe.each(VERSION_KINDS)('ordering on the %s store', (kind: StoreKind) => {
   it('SQS: a stale record is acknowledged (not in batchItemFailures); one whose conversation runs elsewhere is reported', async () => {
     const namespace = uniqueNamespace();
     const counters = createCounters();
-    const ran: string[] = [];
-    const hold = gate();
-    const started = gate();
-    const handler = makeIdempotentSqs(
-      async (event: GenesysEvent) => {
-        ran.push(event.detail.eventBody.participantId);
-        if (event.detail.eventBody.participantId === 'p-hold') {
-          started.open();
-          await hold.promise;
-        }
-      },
-      { store: t.store, strategy: preset, ordering, namespace, env: false, logLevel: 'off', metrics: counters },
-    );
+    const { ran, handle, started, release } = recordingHeld();
+    const handler = makeIdempotentSqs(handle, { store: t.store, strategy: preset, ordering, namespace, env: false, logLevel: 'off', metrics: counters });
     const conversation = uniqueNamespace('conv');
     const busy = uniqueNamespace('busy');
     await handler(sqsEvent(sqsRecord(stateChange(conversation, 5, 5))), lambdaContext());
     const running = handler(sqsEvent(sqsRecord(holdEvent(busy))), lambdaContext());
-    await started.promise;
+    await started;
 
     const stale = sqsRecord(stateChange(conversation, 4, 4));
     const newer = sqsRecord(stateChange(conversation, 6, 6));
@@ -114,34 +103,22 @@ describe.each(VERSION_KINDS)('ordering on the %s store', (kind: StoreKind) => {
     const response = await handler(sqsEvent(stale, newer, blocked), lambdaContext());
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: blocked.messageId }]);
     expect(ran).toEqual(['p-5', 'p-hold', 'p-6']);
-    hold.open();
+    release();
     await running;
     expect(counters.snapshot()).toMatchObject({ processed: 3, stale: 1, in_progress: 1 });
   });
 
   it('makeIdempotent: a stale event returns without running the handler, and a retry while another version runs fails retryably', async () => {
     const namespace = uniqueNamespace();
-    const ran: string[] = [];
-    const hold = gate();
-    const started = gate();
-    const handler = makeIdempotent(
-      async (event: GenesysEvent) => {
-        ran.push(event.detail.eventBody.participantId);
-        if (event.detail.eventBody.participantId === 'p-hold') {
-          started.open();
-          await hold.promise;
-        }
-        return 'applied';
-      },
-      { store: t.store, strategy: preset, ordering, namespace, env: false, logLevel: 'off' },
-    );
+    const { ran, handle, started, release } = recordingHeld();
+    const handler = makeIdempotent(handle, { store: t.store, strategy: preset, ordering, namespace, env: false, logLevel: 'off' });
     const conversation = uniqueNamespace('conv');
     expect(await handler(stateChange(conversation, 2, 2), lambdaContext())).toBe('applied');
     expect(await handler(stateChange(conversation, 1, 1), lambdaContext())).toBeUndefined();
     const running = handler(holdEvent(conversation, 3), lambdaContext());
-    await started.promise;
+    await started;
     expect(await rejection(handler(stateChange(conversation, 4, 4), lambdaContext()))).toBeInstanceOf(IdempotencyInProgressError);
-    hold.open();
+    release();
     await running;
     expect(await handler(stateChange(conversation, 4, 4), lambdaContext())).toBe('applied');
     expect(ran).toEqual(['p-2', 'p-hold', 'p-4']);
@@ -206,6 +183,22 @@ describe('ordering configuration', () => {
     expect(await rejection(handler(stateChange('c', 1, 1), lambdaContext()))).toMatchObject({ name: 'ConfigError', field: 'ordering.store' });
   });
 });
+
+/** A handler that records each participant it runs for, holding `p-hold`'s run open until `release()`. */
+function recordingHeld() {
+  const ran: string[] = [];
+  const hold = gate();
+  const started = gate();
+  const handle = async (event: GenesysEvent) => {
+    ran.push(event.detail.eventBody.participantId);
+    if (event.detail.eventBody.participantId === 'p-hold') {
+      started.open();
+      await hold.promise;
+    }
+    return 'applied';
+  };
+  return { ran, handle, started: started.promise, release: () => hold.open() };
+}
 
 function holdEvent(conversationId: string, second = 1): GenesysEvent {
   return genesysEvent({ conversationId, participantId: 'p-hold', topic: 'customer.start', eventTime: T0 + second * 1_000 });
