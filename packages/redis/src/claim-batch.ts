@@ -2,7 +2,7 @@ import { newClaimRecord, type ClaimOutcome, type ClaimRequest } from '@idemkit/c
 import { runPlan, type Plan } from './batches.js';
 import { bySlot, claimAcrossSlots, SpreadClaimFailure } from './cross-slot.js';
 import { PartialClaimError, toStoreError } from './errors.js';
-import type { Placed, ScriptCalls } from './script-calls.js';
+import type { PieceClaim, Placed, ScriptCalls } from './script-calls.js';
 
 /**
  * Claims a planned batch. When any call fails, no further call starts, every claim that landed is
@@ -27,9 +27,7 @@ export async function claimPlanned(
           const replies = await calls.claim(step.indexes.map((i) => ({ request: requests[i]!, identities: placed[i]! })), true);
           replies.forEach((reply, j) => {
             const i = step.indexes[j]!;
-            outcomes[i] = reply.acquired
-              ? acquired(requests[i]!, placed[i]!, new Map(placed[i]!.map((identity, k) => [identity.index, { token: reply.tokens[k]!, now: reply.now }])))
-              : { acquired: false, record: reply.record };
+            outcomes[i] = outcomeOf(requests[i]!, placed[i]!, reply);
           });
         } catch (error) {
           cause ??= error;
@@ -57,8 +55,14 @@ export async function claimPlanned(
   throw new PartialClaimError(operation, storeError, sorted(left.released), sorted(left.stillClaimed), sorted(left.unknown));
 }
 
+/** The outcome of one call's answer for a request whose identities all went in that call. */
+export function outcomeOf(request: ClaimRequest, identities: readonly Placed[], reply: PieceClaim): ClaimOutcome {
+  if (!reply.acquired) return { acquired: false, record: reply.record };
+  return acquired(request, identities, new Map(identities.map((identity, k) => [identity.index, { token: reply.tokens[k]!, now: reply.now }])));
+}
+
 /** The outcome of a claim that acquired every identity: its record, and the tokens of `also` in request order. */
-function acquired(request: ClaimRequest, identities: readonly Placed[], tokens: ReadonlyMap<number, { token: number; now: number }>): ClaimOutcome {
+export function acquired(request: ClaimRequest, identities: readonly Placed[], tokens: ReadonlyMap<number, { token: number; now: number }>): ClaimOutcome {
   const first = tokens.get(0)!;
   const outcome: ClaimOutcome = { acquired: true, fencingToken: first.token, record: newClaimRecord(request, first.token, first.now) };
   if (identities.length > 1) {

@@ -31,6 +31,7 @@ export function assertValidPrefix(prefix: unknown): asserts prefix is string {
  * so the tag always ends at our closing brace and two different keys never share a tag.
  */
 export function encodeKey(key: string): string {
+  if (!/[%{}]/.test(key)) return key;
   return key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -24,14 +24,14 @@ import {
   type VersionStore,
 } from '@idemkit/core';
 import { planBatch, runPlan } from './batches.js';
-import { claimPlanned } from './claim-batch.js';
-import { bySlot, completeAcrossSlots, extendAcrossSlots, releaseAcrossSlots } from './cross-slot.js';
+import { claimPlanned, outcomeOf } from './claim-batch.js';
+import { completeAcrossSlots, extendAcrossSlots, releaseAcrossSlots } from './cross-slot.js';
 import { STORE_NAME, toStoreError, unexpectedReply, withDeadline } from './errors.js';
 import { DEFAULT_PREFIX, assertValidPrefix, occurrenceKeyOf, versionKeyOf } from './keys.js';
 import { decodeVersionRecord } from './records.js';
 import { ScriptCalls, type Placed } from './script-calls.js';
 import { runScript, type ScriptClient } from './script-runner.js';
-import { STORE_SCRIPT } from './scripts.js';
+import { scriptFor, type StoreOp } from './scripts.js';
 import { slotOfHashTag } from './slot.js';
 import type { RedisStoreOptions } from './types.js';
 
@@ -98,7 +98,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     this.maxResultBytes = optionalPositiveInteger('maxResultBytes', options.maxResultBytes, DEFAULT_MAX_RESULT_BYTES, 'bytes');
     // '' tells the script to read the server's clock (TIME) itself.
     const now = clock === 'server' ? () => '' : () => String(Math.floor(clock()));
-    this.calls = new ScriptCalls((op, keys, args) => this.run(keys, [op, ...args]), now, fenceGraceMs);
+    this.calls = new ScriptCalls((op, keys, args) => this.run(op, keys, args), now, fenceGraceMs);
   }
 
   /** The Redis key that holds `key`'s occurrences and fencing counter, e.g. for `redis-cli`. */
@@ -113,8 +113,12 @@ export class RedisStore implements IdempotencyStore, VersionStore {
 
   /** Atomically claims a key (and its `also` identities) in one round trip; a refusal carries the existing record. */
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
-    const [outcome] = await this.claimBatch('claim', [request]);
-    return outcome!;
+    assertValidClaim(request);
+    const identities = this.placeClaim(request);
+    if (!inOneSlot(identities)) return (await this.claimBatch('claim', [request]))[0]!;
+    // The common case, one call: no batch planning on the way.
+    const [reply] = await this.boundary('claim', () => this.calls.claim([{ request, identities }], true));
+    return outcomeOf(request, identities, reply!);
   }
 
   /** Claims a batch: one round trip on a standalone server, one per slot (at once) on a Cluster. */
@@ -124,8 +128,16 @@ export class RedisStore implements IdempotencyStore, VersionStore {
 
   /** Completes the claim while every token is current; throws `LeaseLostError` otherwise. */
   async complete(request: CompleteRequest): Promise<void> {
-    const [outcome] = await this.completeBatch('complete', [request]);
-    if (outcome?.ok === false) throw outcome.error;
+    assertValidCompletion(request);
+    const identities = this.placeTokens(request, request.also);
+    if (!inOneSlot(identities)) {
+      const [outcome] = await this.completeBatch('complete', [request]);
+      if (outcome?.ok === false) throw outcome.error;
+      return;
+    }
+    const item = { identities, retentionMs: request.retentionMs, result: request.result };
+    const [reply] = await this.boundary('complete', () => this.calls.complete([item]));
+    if (!reply!.ok) throw new LeaseLostError(reply!.identity.key, reply!.identity.fencingToken!, reply!.current);
   }
 
   /** Completes a batch in as few round trips as `claimMany`; a stale token fails its own item only. */
@@ -138,7 +150,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     assertValidRelease(key, fencingToken, also);
     const identities = this.placeTokens({ key, fencingToken }, also);
     return this.boundary('release', async () => {
-      if (bySlot(identities).length === 1) return (await this.calls.release(identities))[0]!;
+      if (inOneSlot(identities)) return (await this.calls.release(identities))[0]!;
       return (await releaseAcrossSlots(this.calls, identities)).get(0)!;
     });
   }
@@ -148,7 +160,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     assertValidExtension(request);
     const identities = this.placeTokens(request, request.also);
     await this.boundary('extendLease', async () => {
-      if (bySlot(identities).length > 1) return extendAcrossSlots(this.calls, identities, request.leaseMs);
+      if (!inOneSlot(identities)) return extendAcrossSlots(this.calls, identities, request.leaseMs);
       const [reply] = await this.calls.extend([{ identities, leaseMs: request.leaseMs }], true);
       if (!reply!.ok) throw new LeaseLostError(reply!.identity.key, reply!.identity.fencingToken!, reply!.current);
     });
@@ -198,7 +210,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   private async claimBatch(operation: string, requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     requests.forEach(assertValidClaim);
     if (requests.length === 0) return [];
-    const placed = requests.map((request) => identitiesOf(request).map((identity, index) => this.place(identity.key, index, identity)));
+    const placed = requests.map((request) => this.placeClaim(request));
     return claimPlanned(operation, this.calls, requests, placed, this.plan(placed));
   }
 
@@ -247,13 +259,19 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     return placed;
   }
 
+  private placeClaim(request: ClaimRequest): Placed[] {
+    return identitiesOf(request).map((identity, index) => this.place(identity.key, index, identity));
+  }
+
   private placeTokens(first: IdentityToken, also: readonly IdentityToken[] = []): Placed[] {
     return [first, ...also].map((identity, index) => this.place(identity.key, index, { fencingToken: identity.fencingToken }));
   }
 
   /** One round trip of the store script, under the operation deadline. */
-  private run(keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return withDeadline(this.operationTimeoutMs, () => `client status "${this.client.status}"`, () => runScript(this.client, STORE_SCRIPT, keys, args));
+  private run(op: StoreOp, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return withDeadline(this.operationTimeoutMs, () => `client status "${this.client.status}"`, () =>
+      runScript(this.client, scriptFor(op), keys, [op, ...args]),
+    );
   }
 
   /** Where a public operation's errors become idemkit errors named after it. */
@@ -264,6 +282,10 @@ export class RedisStore implements IdempotencyStore, VersionStore {
       throw toStoreError(operation, error);
     }
   }
+}
+
+function inOneSlot(identities: readonly Placed[]): boolean {
+  return identities.every((identity) => identity.slot === identities[0]!.slot);
 }
 
 function optionalPositiveInteger(field: string, value: number | undefined, fallback: number, unit: string): number {

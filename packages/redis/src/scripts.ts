@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { COMMON_LUA } from './lua/common.js';
-import { OCCURRENCES_LUA } from './lua/occurrences.js';
+import { CLOCK_LUA, LOAD_LUA } from './lua/common.js';
+import { CLAIM_LUA, HISTORY_LUA, WRITE_LUA } from './lua/occurrences.js';
 import { VERSIONS_LUA } from './lua/versions.js';
 
 /** A Lua script and the SHA1 Redis knows it by. */
@@ -13,7 +13,7 @@ function script(lua: string): LuaScript {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
-/** The operations of the store script (ARGV[1]); see lua/occurrences.ts and lua/versions.ts for each one's arguments. */
+/** The operations of the store scripts (ARGV[1]); see lua/occurrences.ts and lua/versions.ts for each one's arguments. */
 export type StoreOp =
   | 'claim'
   | 'judge'
@@ -28,16 +28,21 @@ export type StoreOp =
   | 'vrelease'
   | 'vget';
 
-/**
- * Every store operation is this one script, so a node loads one script once (one `NOSCRIPT`
- * fallback after a flush or failover, not one per operation). Each call runs atomically on one
- * node, and all its keys share one Cluster slot.
- */
-export const STORE_SCRIPT = script(`${COMMON_LUA}
-${OCCURRENCES_LUA}
-${VERSIONS_LUA}
-if string.sub(op, 1, 1) == 'v' then return version_op() end
-local reply = occurrence_op()
-if reply == nil then error({err = 'IDEMKIT_UNKNOWN_OPERATION ' .. op}) end
-return reply
-`);
+/** Claims (and read-only judgements) of occurrences. Each call runs atomically on one node, its keys in one slot. */
+export const CLAIM_SCRIPT = script(`${CLOCK_LUA}${LOAD_LUA}${HISTORY_LUA}${CLAIM_LUA}`);
+
+/** Completions, preparations, lease extensions, releases and reads of claimed occurrences. */
+export const WRITE_SCRIPT = script(`${CLOCK_LUA}${LOAD_LUA}${HISTORY_LUA}${WRITE_LUA}`);
+
+/** The ordering guard's operations on one entity. */
+export const VERSION_SCRIPT = script(`${CLOCK_LUA}${LOAD_LUA}${VERSIONS_LUA}`);
+
+/** Every script the store runs, e.g. to load them all on a node. */
+export const STORE_SCRIPTS: readonly LuaScript[] = [CLAIM_SCRIPT, WRITE_SCRIPT, VERSION_SCRIPT];
+
+/** The script that runs an operation. */
+export function scriptFor(op: StoreOp): LuaScript {
+  if (op === 'claim' || op === 'judge') return CLAIM_SCRIPT;
+  if (op.startsWith('v')) return VERSION_SCRIPT;
+  return WRITE_SCRIPT;
+}

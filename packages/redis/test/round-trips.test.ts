@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { encodeVersion } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import type { RedisClient, RedisStore } from '../src/index.js';
-import { STORE_SCRIPT } from '../src/scripts.js';
+import { STORE_SCRIPTS } from '../src/scripts.js';
 import { clusterClient, clusterNodeClients, close, standaloneClient, storeHandle, uniqueKey } from './support/clients.js';
 import { recordCommands, names, type CommandLog } from './support/command-log.js';
 import { keysOnDistinctSlots, keysOnOneSlot } from './support/slots.js';
@@ -30,7 +30,7 @@ async function setUp(kind: 'standalone' | 'cluster'): Promise<Setup> {
   const admins = kind === 'standalone' ? [standaloneClient()] : clusterNodeClients();
   // Load the script on every node, so the counts below see the steady state (one EVALSHA), and let
   // the client finish connecting: a command queued before the client is ready is sent twice.
-  await Promise.all(admins.map((admin) => admin.script('LOAD', STORE_SCRIPT.lua)));
+  await Promise.all(admins.flatMap((admin) => STORE_SCRIPTS.map((script) => admin.script('LOAD', script.lua))));
   await handle.store.get(uniqueKey('warm-up'));
   return {
     store: handle.store,
