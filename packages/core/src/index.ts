@@ -71,3 +71,4 @@ export {
   type SkippedEvent,
 } from './ordering/options.js';
 export type { EntitySource, EventVersion, VersionElementSource, VersionSource } from './ordering/sources.js';
+export type { LocalCacheOptions } from './engine/local-cache.js';

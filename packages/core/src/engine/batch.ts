@@ -59,6 +59,7 @@ export class BatchItemSkippedError extends IdempotencyError {
 interface DeferredCompletion {
   index: number;
   id: string;
+  entry: PreparedEvent;
   claim: ActiveClaim;
   heartbeat: Heartbeat;
   encoded: EncodedResult;
@@ -106,10 +107,15 @@ export async function runBatch<TEvent, TResult>(
   const waitDeadline = engine.inFlight.deadline(engine.clock(), options.remainingMs);
   const outcomes: BatchItemOutcome<TResult>[] = new Array(items.length);
   const prepared: PreparedItem<TEvent>[] = [];
+  // Items this process already knows as completed (`localCache`): answered without a claim.
+  const cached = new Map<number, { item: PreparedItem<TEvent>; record: IdempotencyRecord }>();
   for (const [index, item] of items.entries()) {
     try {
       if ('readError' in item) throw item.readError;
-      prepared.push({ index, id: item.id, entry: engine.prepare(item.event), event: item.event });
+      const entry = engine.prepare(item.event);
+      const record = engine.cache?.find(entry.identities);
+      if (record !== undefined) cached.set(index, { item: { index, id: item.id, entry, event: item.event }, record });
+      else prepared.push({ index, id: item.id, entry, event: item.event });
     } catch (error) {
       engine.report('invalid_key');
       outcomes[index] = { id: item.id, status: 'failed', error };
@@ -120,7 +126,7 @@ export async function runBatch<TEvent, TResult>(
   let claims: ClaimOutcome[] | undefined;
   let outage: IdempotencyError | undefined;
   try {
-    claims = await engine.store.claimMany(requests);
+    claims = requests.length === 0 ? [] : await engine.store.claimMany(requests);
   } catch (error) {
     outage = toStoreError(engine.store, 'claimMany', error);
   }
@@ -144,6 +150,19 @@ export async function runBatch<TEvent, TResult>(
   try {
     for (const [index, item] of items.entries()) {
       const entry = preparedAt.get(index);
+      const hit = cached.get(index);
+      if (hit !== undefined && failedId === undefined) {
+        outcomes[index] = await engine.answerExisting(hit.item.entry, hit.record, hit.item.event).then(
+          (result): BatchItemOutcome<TResult> => ({ id: item.id, status: 'duplicate', result }),
+          (error: unknown): BatchItemOutcome<TResult> => ({ id: item.id, status: 'failed', error }),
+        );
+        if (outcomes[index]!.status === 'failed' && options.stopOnFirstFailure) failedId = item.id;
+        continue;
+      }
+      if (hit !== undefined) {
+        outcomes[index] = { id: item.id, status: 'failed', error: new BatchItemSkippedError(failedId!) };
+        continue;
+      }
       if (entry === undefined) {
         failedId ??= options.stopOnFirstFailure ? item.id : undefined;
         continue;
@@ -221,7 +240,7 @@ async function settleItem<TEvent, TResult>(
       const { claim: active, heartbeat } = mine;
       if (batch.deferred === undefined) return { id, status: 'processed', result: await engine.execute(entry, active, event, handler, heartbeat) };
       const result = await engine.runClaimed(entry, active, event, handler, heartbeat);
-      batch.deferred.push({ index, id, claim: active, heartbeat, encoded: engine.encode(entry, result) });
+      batch.deferred.push({ index, id, entry, claim: active, heartbeat, encoded: engine.encode(entry, result) });
       return { id, status: 'processed', result };
     }
     const refused = outcome as ClaimOutcome & { acquired: false };
@@ -272,7 +291,7 @@ async function completeDeferred<TEvent, TResult>(
   }
   for (const [position, item] of deferred.entries()) {
     try {
-      await engine.completion.finish(item.claim, item.encoded, landed?.[position]?.ok === true);
+      await engine.completion.finish(item.claim, item.encoded, landed?.[position]?.ok === true, engine.cacheCompletion(item.entry, item.claim));
     } catch (error) {
       outcomes[item.index] = { id: item.id, status: 'failed', error };
     }

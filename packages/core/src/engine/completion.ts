@@ -30,7 +30,12 @@ export class CompletionRecorder {
    * Records a handler's completion (unless a batch `completeMany` already did: `landed`) and
    * reports it; throws when the caller must not take the call as done.
    */
-  async finish(claim: ActiveClaim, encoded: EncodedResult, landed = false): Promise<void> {
+  async finish(
+    claim: ActiveClaim,
+    encoded: EncodedResult,
+    landed = false,
+    recorded?: (result: string | undefined) => void,
+  ): Promise<void> {
     const { store, reporter } = this.settings;
     try {
       if (!landed) {
@@ -43,6 +48,8 @@ export class CompletionRecorder {
           await this.complete(claim, undefined);
         }
       }
+      // Only a completion the store holds may be answered from this process's cache.
+      recorded?.(encoded.text);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         reporter.warn('idempotency: lease lost before completion; the result was not recorded', claim.key, {

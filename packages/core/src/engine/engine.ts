@@ -8,7 +8,8 @@ import {
 import { systemClock, type Clock } from '../clock.js';
 import { OrderingGuard, outcomeOfFailure } from '../ordering/guard.js';
 import { resolveOrdering } from '../ordering/options.js';
-import { assertPositiveMs } from '../store/validate.js';
+import { assertPositiveInteger, assertPositiveMs } from '../store/validate.js';
+import { CompletedCache } from './local-cache.js';
 import type { ClaimOutcome, ClaimRequest, IdempotencyRecord, IdempotencyStore } from '../store/types.js';
 import { contentHash, strategyFromConfig } from '../strategies/index.js';
 import type { DedupKeyStrategy } from '../strategies/types.js';
@@ -73,6 +74,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
   private readonly skipped = new WeakMap<ActiveClaim, OutcomeKind>();
   /** @internal */ readonly inFlight: InFlightWaiter;
   /** @internal */ readonly clock: Clock;
+  /** @internal The in-process cache of completed keys, when `localCache` is on. */ readonly cache: CompletedCache | undefined;
   private readonly leases: LeaseKeeper;
   private readonly leaseMs: number;
   private readonly retentionMs: number;
@@ -124,6 +126,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     this.clock = options.clock ?? systemClock;
     const timers = { store: this.store, reporter: this.reporter, clock: this.clock, sleep: options.sleep };
     this.inFlight = new InFlightWaiter(options.inProgress?.wait, timers);
+    this.cache = localCacheOf(options.localCache, this.clock);
     this.leases = new LeaseKeeper(options.heartbeat, this.leaseMs, timers);
   }
 
@@ -157,6 +160,8 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       this.reporter.outcome('invalid_key');
       throw error;
     }
+    const cached = this.cache?.find(prepared.identities);
+    if (cached !== undefined) return this.answerExisting(prepared, cached, event);
     const request = this.claimRequest(prepared, runOptions);
     let outcome: ClaimOutcome;
     try {
@@ -209,7 +214,11 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     const { guard } = this;
     if (guard === undefined) return handler;
     return async (event, claim) => {
-      const run = await guard.apply(guard.versionOf(event), event, () => handler(event, claim), {
+      const admitted = () => {
+        if (claim !== undefined) this.announceRun(claim, event);
+        return handler(event, claim);
+      };
+      const run = await guard.apply(guard.versionOf(event), event, admitted, {
         leaseMs: runOptions.leaseMs ?? this.leaseMs,
         owner: runOptions.owner,
       });
@@ -252,8 +261,37 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     } finally {
       heartbeat.stop();
     }
-    await this.completion.finish(claim, this.encode(prepared, result));
+    await this.completion.finish(claim, this.encode(prepared, result), false, this.cacheCompletion(prepared, claim));
     return result;
+  }
+
+  /**
+   * @internal What to remember once a completion is recorded: every identity's occurrence, with a
+   * retention counted from before the completion was sent, so the cache never outlives the store.
+   */
+  cacheCompletion(prepared: PreparedEvent, claim: ActiveClaim): ((result: string | undefined) => void) | undefined {
+    const cache = this.cache;
+    if (cache === undefined) return undefined;
+    const sentAt = this.clock();
+    const tokens = new Map([[claim.key, claim.fencingToken], ...(claim.also ?? []).map((identity) => [identity.key, identity.fencingToken] as const)]);
+    return (result) => {
+      for (const identity of prepared.identities) {
+        const fencingToken = tokens.get(identity.key);
+        if (fencingToken === undefined) continue;
+        const record: IdempotencyRecord = {
+          key: identity.key,
+          status: 'completed',
+          fencingToken,
+          leaseExpiresAt: sentAt,
+          expiresAt: sentAt + this.retentionMs,
+          claimedAt: sentAt,
+        };
+        if (identity.window !== undefined) record.windowAnchor = identity.window.at;
+        if (prepared.fingerprint !== undefined) record.fingerprint = prepared.fingerprint;
+        if (result !== undefined) record.result = result;
+        cache.remember(record);
+      }
+    };
   }
 
   /**
@@ -268,14 +306,8 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     handler: ClaimedHandler<TEvent, TResult>,
     heartbeat: Heartbeat,
   ): Promise<TResult> {
-    this.reporter.firstRun({
-      kind: 'executed',
-      key: claim.key,
-      fencingToken: claim.fencingToken,
-      ...(claim.also === undefined ? {} : { also: claim.also }),
-      strategy: this.strategy.name,
-      event,
-    });
+    // Behind the ordering guard the handler may not run at all (stale): the guard announces it if it does.
+    if (this.guard === undefined) this.announceRun(claim, event);
     try {
       return await runWithClaim(claim, () => handler(event, claim));
     } catch (error) {
@@ -288,6 +320,18 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     }
   }
 
+  /** @internal Reports a handler about to run under a new claim (`executed`, `onFirstRun`). */
+  announceRun(claim: ActiveClaim, event: TEvent): void {
+    this.reporter.firstRun({
+      kind: 'executed',
+      key: claim.key,
+      fencingToken: claim.fencingToken,
+      ...(claim.also === undefined ? {} : { also: claim.also }),
+      strategy: this.strategy.name,
+      event,
+    });
+  }
+
   /** @internal */
   encode(prepared: PreparedEvent, result: TResult): EncodedResult {
     return encodeResult(prepared.key, result, { store: this.storeResult, maxBytes: this.maxResultBytes });
@@ -298,6 +342,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
    * waiting), or a completed duplicate.
    */
   async answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, waitedMs = 0): Promise<TResult> {
+    this.cache?.remember(record);
     if (record.status === 'in_progress') return this.answerInProgress(prepared, record, event, waitedMs);
     this.checkFingerprint(prepared, record);
     return this.answerDuplicate(prepared, record, event, () => decodeResult(record.result) as TResult);
@@ -374,6 +419,13 @@ function fingerprinter<TEvent>(option: EngineOptions<TEvent>['fingerprint']): (e
   if (typeof option === 'function') return option;
   const hash = contentHash(option ?? {});
   return (event) => hash.keyFor(event).key;
+}
+
+function localCacheOf(option: EngineOptions['localCache'], clock: Clock): CompletedCache | undefined {
+  if (option === undefined || option === false) return undefined;
+  const maxEntries = option === true ? 1_000 : (option.maxEntries ?? 1_000);
+  assertPositiveInteger('localCache.maxEntries', maxEntries, 'entries');
+  return new CompletedCache(maxEntries, clock);
 }
 
 function oneOf<T extends string>(field: string, value: T, allowed: readonly T[]): T {

@@ -5,6 +5,7 @@ import type { DedupKeyStrategy } from '../strategies/types.js';
 import type { StrategyConfig } from '../strategies/index.js';
 import type { IdempotencyLogger } from './logger.js';
 import type { OversizePolicy } from './result-codec.js';
+import type { LocalCacheOptions } from './local-cache.js';
 
 /** How to treat a completed key whose stored payload fingerprint differs from this event's. */
 export type PayloadMismatchPolicy = 'error' | 'warn' | 'ignore';
@@ -218,6 +219,15 @@ export interface EngineOptions<TEvent = unknown, TResult = unknown> {
    * @default silent
    */
   logger?: IdempotencyLogger;
+  /**
+   * Remember completed keys in this process (bounded, least recently used first), so a warm Lambda
+   * answers a repeat of an event it has already completed — or already seen answered as a duplicate —
+   * with zero round trips. Only completed occurrences are kept, never past their retention, and
+   * windows are judged by the store's rule. Off by default: with it on, a record deleted from the
+   * store by hand is still a duplicate in warm instances until its retention passes.
+   * @default false
+   */
+  localCache?: boolean | LocalCacheOptions;
   /**
    * How keys appear in log lines. Keys are raw field values (conversation ids, but also emails or
    * phone numbers), so by default logs carry a short hash (`#` + 16 characters of SHA-256) that
