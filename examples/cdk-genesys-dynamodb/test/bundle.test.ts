@@ -2,32 +2,26 @@
 // a plain Node process from a directory with no node_modules, against DynamoDB Local, with the
 // CRM a local HTTP service that counts the activities it is asked to create.
 import { randomUUID } from 'node:crypto';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDBStore } from '@idemkit/dynamodb';
 import { bundleDir, bundleHandler, invokeBundle, storesIn } from '../../test/support/bundle.js';
+import { LOCAL_AWS_ENV, localTable } from '../../cxone-sqs-dynamodb/test/local-table.js';
 import { httpSink, type HttpSink } from '../../test/support/http-sink.js';
 import { genesysEvent } from '../../genesys-redis/test/genesys-events.js';
 
-const TABLE = `idemkit-example-cdk-${randomUUID()}`;
 const ENDPOINT = inject('dynamodbEndpoint');
-const admin = new DynamoDBClient({ endpoint: ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'example', secretAccessKey: 'example' } });
 const out = bundleDir();
 let crm: HttpSink;
+let table: Awaited<ReturnType<typeof localTable>>;
 
 beforeAll(async () => {
   crm = await httpSink();
-  await new DynamoDBStore({ client: admin, tableName: TABLE }).createTable();
+  table = await localTable(ENDPOINT, 'idemkit-example-cdk');
 });
 
 afterAll(async () => {
   out.remove();
   await crm.close();
-  try {
-    await admin.send(new DeleteTableCommand({ TableName: TABLE }));
-  } finally {
-    admin.destroy();
-  }
+  await table?.drop();
 });
 
 describe.each(['esm', 'cjs'] as const)('cdk-genesys-dynamodb handler bundled as %s', (format) => {
@@ -42,12 +36,10 @@ describe.each(['esm', 'cjs'] as const)('cdk-genesys-dynamodb handler bundled as 
       [event, event],
       // What the stack and the Lambda runtime give the function, pointed at DynamoDB Local.
       {
-        IDEMKIT_STORE: `dynamodb://${TABLE}?endpoint=${encodeURIComponent(ENDPOINT)}`,
+        ...LOCAL_AWS_ENV,
+        IDEMKIT_STORE: `dynamodb://${table.tableName}?endpoint=${encodeURIComponent(ENDPOINT)}`,
         IDEMKIT_LOG_LEVEL: 'warn',
         CRM_URL: crm.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'example',
-        AWS_SECRET_ACCESS_KEY: 'example',
       },
       'genesys-activity-log',
     );

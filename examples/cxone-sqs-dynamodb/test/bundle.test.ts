@@ -2,33 +2,26 @@
 // a plain Node process from a directory with no node_modules (as in /var/task), against DynamoDB
 // Local, with the contact history a local HTTP service that counts the entries it is sent.
 import { randomUUID } from 'node:crypto';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDBStore } from '@idemkit/dynamodb';
 import { bundleDir, bundleHandler, invokeBundle, storesIn } from '../../test/support/bundle.js';
+import { LOCAL_AWS_ENV, localTable } from './local-table.js';
 import { httpSink, type HttpSink } from '../../test/support/http-sink.js';
 import { cxoneEvent, sqsBatch, sqsRecord } from './cxone-events.js';
 
-const TABLE = `idemkit-example-bundle-${randomUUID()}`;
 const ENDPOINT = inject('dynamodbEndpoint');
-const credentials = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'example', AWS_SECRET_ACCESS_KEY: 'example' };
-const admin = new DynamoDBClient({ endpoint: ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'example', secretAccessKey: 'example' } });
 const out = bundleDir();
 let history: HttpSink;
+let table: Awaited<ReturnType<typeof localTable>>;
 
 beforeAll(async () => {
   history = await httpSink();
-  await new DynamoDBStore({ client: admin, tableName: TABLE }).createTable();
+  table = await localTable(ENDPOINT, 'idemkit-example-bundle');
 });
 
 afterAll(async () => {
   out.remove();
   await history.close();
-  try {
-    await admin.send(new DeleteTableCommand({ TableName: TABLE }));
-  } finally {
-    admin.destroy();
-  }
+  await table?.drop();
 });
 
 describe.each(['esm', 'cjs'] as const)('cxone-sqs-dynamodb handler bundled as %s', (format) => {
@@ -43,7 +36,7 @@ describe.each(['esm', 'cjs'] as const)('cxone-sqs-dynamodb handler bundled as %s
       bundle,
       [batch, batch],
       // What template.yaml and the Lambda runtime give the function, pointed at DynamoDB Local.
-      { ...credentials, AWS_ENDPOINT_URL_DYNAMODB: ENDPOINT, IDEMPOTENCY_TABLE: TABLE, CONTACT_HISTORY_URL: history.url, IDEMKIT_LOG_LEVEL: 'warn' },
+      { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: ENDPOINT, IDEMPOTENCY_TABLE: table.tableName, CONTACT_HISTORY_URL: history.url, IDEMKIT_LOG_LEVEL: 'warn' },
       'cxone-contact-history',
     );
 
