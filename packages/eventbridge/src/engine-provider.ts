@@ -114,6 +114,8 @@ async function build<TEvent, TResult>(
   if (config.inProgress !== undefined) options.inProgress = config.inProgress;
   if (config.onInProgress !== undefined) options.onInProgress = config.onInProgress;
   if (config.heartbeat !== undefined) options.heartbeat = config.heartbeat;
+  if (config.localCache !== undefined) options.localCache = config.localCache;
+  if (config.logKeys !== undefined) options.logKeys = config.logKeys;
   if (config.clock !== undefined) options.clock = config.clock;
   if (config.sleep !== undefined) options.sleep = config.sleep;
   if (onOutcome !== undefined) options.onOutcome = onOutcome;

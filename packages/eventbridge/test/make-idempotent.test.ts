@@ -4,6 +4,7 @@ import {
   currentClaim,
   eventId,
   IdempotencyInProgressError,
+  MemoryStore,
   type IdempotencyOutcome,
 } from '@idemkit/core';
 import { makeIdempotent, type LambdaContextLike } from '../src/index.js';
@@ -251,5 +252,22 @@ describe.each(STORE_KINDS)('makeIdempotent claim owners on the %s store', (kind)
     await expect(handler(event, context)).resolves.toBe('synced');
     await expect(handler(event, lambdaContext({ functionName: 'owners' }))).resolves.toBe('synced');
     expect(runs).toBe(1);
+  });
+});
+
+describe('makeIdempotent with localCache', () => {
+  it('answers a warm repeat of an event it completed without a store call', async () => {
+    const store = new MemoryStore();
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = async (request) => {
+      claims += 1;
+      return claim(request);
+    };
+    const handler = makeIdempotent(async () => 'synced', { store, localCache: true, env: false, logLevel: 'off', namespace: uniqueNamespace() });
+    const event = orderEvent();
+    await expect(handler(event, lambdaContext())).resolves.toBe('synced');
+    await expect(handler(structuredClone(event), lambdaContext())).resolves.toBe('synced');
+    expect(claims).toBe(1);
   });
 });
