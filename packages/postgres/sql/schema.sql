@@ -32,9 +32,10 @@ CREATE TABLE IF NOT EXISTS "public"."idemkit_records" (
   CONSTRAINT "idemkit_records_pkey" PRIMARY KEY (key, fencing_token)
 );
 
--- Schema 1 (the first release) kept one row per key: its primary key was (key) alone and it had
--- no owner. Each of its rows becomes the one occurrence of its key. Only run when needed, so a
--- current table takes no lock here.
+-- Schema 1 (the first release) kept one row per key: its primary key was (key) alone, it had
+-- no owner, and an index on expires_at (dropped: it made every completion a non-HOT update, and
+-- purgeExpired() sweeps the table instead). Each of its rows becomes the one occurrence of its key.
+-- Only run when needed, so a current table takes no lock here.
 DO $idemkit$
 DECLARE
   old_key name;
@@ -44,13 +45,10 @@ BEGIN
   IF old_key IS NOT NULL THEN
     EXECUTE format('ALTER TABLE "public"."idemkit_records" ADD COLUMN IF NOT EXISTS owner text, DROP CONSTRAINT %I, '
       'ADD CONSTRAINT "idemkit_records_pkey" PRIMARY KEY (key, fencing_token)', old_key);
+    DROP INDEX IF EXISTS "public"."idemkit_records_expires_at_idx";
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_depend WHERE objid = '"public"."idemkit_records_fencing_token_seq"'::regclass AND refobjid = '"public"."idemkit_records"'::regclass) THEN
     ALTER SEQUENCE "public"."idemkit_records_fencing_token_seq" OWNED BY "public"."idemkit_records".fencing_token;
-  END IF;
-  -- For purgeExpired(): finds rows past their retention.
-  IF to_regclass('"public"."idemkit_records_expires_at_idx"') IS NULL THEN
-    CREATE INDEX "idemkit_records_expires_at_idx" ON "public"."idemkit_records" (expires_at);
   END IF;
 END
 $idemkit$;
@@ -68,14 +66,6 @@ CREATE TABLE IF NOT EXISTS "public"."idemkit_records_versions" (
   fencing_token            bigint           NOT NULL,
   expires_at               bigint           NOT NULL
 );
-
-DO $idemkit$
-BEGIN
-  IF to_regclass('"public"."idemkit_records_versions_expires_at_idx"') IS NULL THEN
-    CREATE INDEX "idemkit_records_versions_expires_at_idx" ON "public"."idemkit_records_versions" (expires_at);
-  END IF;
-END
-$idemkit$;
 
 -- Claims a batch in one call; see claimFunctionSql() in @idemkit/postgres for the reasoning.
 CREATE OR REPLACE FUNCTION "public"."idemkit_records_claim"(
@@ -105,9 +95,13 @@ BEGIN
       MESSAGE = 'idemkit claims need READ COMMITTED, not ' || current_setting('transaction_isolation');
   END IF;
   -- Every key of the batch, in hash order, so two batches never wait on each other crosswise.
-  FOREACH v_hash IN ARRAY ARRAY(SELECT DISTINCT hashtext(k) FROM unnest(p_key) AS k ORDER BY 1) LOOP
-    PERFORM pg_advisory_xact_lock(-1268257866, v_hash);
-  END LOOP;
+  IF cardinality(p_key) = 1 THEN
+    PERFORM pg_advisory_xact_lock(-1268257866, hashtext(p_key[1]));
+  ELSE
+    FOREACH v_hash IN ARRAY ARRAY(SELECT DISTINCT hashtext(k) FROM unnest(p_key) AS k ORDER BY 1) LOOP
+      PERFORM pg_advisory_xact_lock(-1268257866, v_hash);
+    END LOOP;
+  END IF;
   v_now := coalesce(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
 
   -- Requests in order: each one sees what the earlier ones wrote.
@@ -121,19 +115,22 @@ BEGIN
       v_replacing := false;
       v_prune := '{}';
       FOR j IN v_first .. v_last LOOP
-        -- This identity's blocking occurrence if it has one (a completed one first), else a row to delete.
-        SELECT o.*, (o.expires_at > v_now AND NOT (o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner[v_item], false)))) AS blocking,
-               count(*) FILTER (WHERE o.expires_at > v_now AND o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner[v_item], false))) OVER () AS replaceable
+        -- This identity's blocking occurrence if it has one (a completed one first), else one it
+        -- replaces (live), else an expired one to delete.
+        SELECT o.*, (o.expires_at > v_now AND NOT (o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner[v_item], false)))) AS blocking, o.expires_at > v_now AS live
           INTO v_row
         FROM "public"."idemkit_records" AS o
         WHERE o.key = p_key[j] AND (o.expires_at <= v_now OR (p_window_at[j] IS NULL OR o.window_anchor IS NULL OR abs(p_window_at[j] - o.window_anchor) < p_window_ms[j]))
-        ORDER BY blocking DESC, o.status <> 'completed', o.fencing_token
+        ORDER BY blocking DESC, live DESC, o.status <> 'completed', o.fencing_token
         LIMIT 1;
         CONTINUE WHEN NOT FOUND;
         IF v_row.blocking AND v_row.status = 'completed' THEN
           -- The first identity that meets a completed occurrence: nothing outranks it.
-          RETURN QUERY SELECT v_item, false, v_row.key, v_row.status, v_row.fencing_token, v_row.lease_expires_at,
-            v_row.expires_at, v_row.fingerprint, v_row.result, v_row.window_anchor, v_row.claimed_at, v_row.owner;
+          item := v_item; acquired := false; key := v_row.key; status := v_row.status;
+          fencing_token := v_row.fencing_token; lease_expires_at := v_row.lease_expires_at; expires_at := v_row.expires_at;
+          fingerprint := v_row.fingerprint; result := v_row.result; window_anchor := v_row.window_anchor;
+          claimed_at := v_row.claimed_at; owner := v_row.owner;
+          RETURN NEXT;
           CONTINUE items;
         ELSIF v_row.blocking THEN
           IF NOT v_refused THEN
@@ -142,13 +139,16 @@ BEGIN
           END IF;
         ELSE
           v_prune := v_prune || j;
-          v_replacing := v_replacing OR v_row.replaceable > 0;
+          v_replacing := v_replacing OR v_row.live;
         END IF;
       END LOOP;
       IF v_refused THEN
         v_row := v_running;
-        RETURN QUERY SELECT v_item, false, v_row.key, v_row.status, v_row.fencing_token, v_row.lease_expires_at,
-            v_row.expires_at, v_row.fingerprint, v_row.result, v_row.window_anchor, v_row.claimed_at, v_row.owner;
+        item := v_item; acquired := false; key := v_row.key; status := v_row.status;
+          fencing_token := v_row.fencing_token; lease_expires_at := v_row.lease_expires_at; expires_at := v_row.expires_at;
+          fingerprint := v_row.fingerprint; result := v_row.result; window_anchor := v_row.window_anchor;
+          claimed_at := v_row.claimed_at; owner := v_row.owner;
+          RETURN NEXT;
           CONTINUE items;
       END IF;
       EXIT WHEN NOT v_replacing OR v_locked;
@@ -168,15 +168,18 @@ BEGIN
       USING unnest(v_prune) AS j
       WHERE o.key = p_key[j] AND (o.expires_at <= v_now OR ((p_window_at[j] IS NULL OR o.window_anchor IS NULL OR abs(p_window_at[j] - o.window_anchor) < p_window_ms[j]) AND o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner[v_item], false))));
     END IF;
-    RETURN QUERY
-    INSERT INTO "public"."idemkit_records" AS o (key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner)
-    SELECT p_key[j], 'in_progress', nextval('"public"."idemkit_records_fencing_token_seq"'), v_now + p_lease_ms[v_item],
-           v_now + greatest(p_lease_ms[v_item], p_retention_ms[v_item]), p_fingerprint[v_item], NULL,
-           p_window_at[j], v_now, p_owner[v_item]
-    FROM generate_series(v_first, v_last) AS j
-    ORDER BY j
-    RETURNING v_item, true, o.key, o.status, o.fencing_token, o.lease_expires_at, o.expires_at,
-              o.fingerprint, o.result, o.window_anchor, o.claimed_at, o.owner;
+    FOR j IN v_first .. v_last LOOP
+      INSERT INTO "public"."idemkit_records" AS o (key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner)
+      VALUES (p_key[j], 'in_progress', nextval('"public"."idemkit_records_fencing_token_seq"'), v_now + p_lease_ms[v_item],
+              v_now + greatest(p_lease_ms[v_item], p_retention_ms[v_item]), p_fingerprint[v_item], NULL,
+              p_window_at[j], v_now, p_owner[v_item])
+      RETURNING o.key, o.status, o.fencing_token, o.lease_expires_at, o.expires_at, o.fingerprint, o.result,
+                o.window_anchor, o.claimed_at, o.owner
+      INTO key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner;
+      item := v_item;
+      acquired := true;
+      RETURN NEXT;
+    END LOOP;
   END LOOP;
 END
 $idemkit$;

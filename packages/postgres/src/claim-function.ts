@@ -43,8 +43,12 @@ export function claimFunctionSql(names: ResolvedNames): string {
   const met = `(p_window_at[j] IS NULL OR o.window_anchor IS NULL OR abs(p_window_at[j] - o.window_anchor) < p_window_ms[j])`;
   // A met occurrence the claim may replace: an in-progress claim whose lease has lapsed, or the request owner's own.
   const replaceable = `o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner[v_item], false))`;
-  const refuse = `RETURN QUERY SELECT v_item, false, v_row.key, v_row.status, v_row.fencing_token, v_row.lease_expires_at,
-            v_row.expires_at, v_row.fingerprint, v_row.result, v_row.window_anchor, v_row.claimed_at, v_row.owner;
+  // Answering through the OUT variables and RETURN NEXT costs no query.
+  const refuse = `item := v_item; acquired := false; key := v_row.key; status := v_row.status;
+          fencing_token := v_row.fencing_token; lease_expires_at := v_row.lease_expires_at; expires_at := v_row.expires_at;
+          fingerprint := v_row.fingerprint; result := v_row.result; window_anchor := v_row.window_anchor;
+          claimed_at := v_row.claimed_at; owner := v_row.owner;
+          RETURN NEXT;
           CONTINUE items;`;
   return `-- Claims a batch in one call; see claimFunctionSql() in @idemkit/postgres for the reasoning.
 CREATE OR REPLACE FUNCTION ${names.qualifiedClaimFunction}(
@@ -74,9 +78,13 @@ BEGIN
       MESSAGE = 'idemkit claims need READ COMMITTED, not ' || current_setting('transaction_isolation');
   END IF;
   -- Every key of the batch, in hash order, so two batches never wait on each other crosswise.
-  FOREACH v_hash IN ARRAY ARRAY(SELECT DISTINCT hashtext(k) FROM unnest(p_key) AS k ORDER BY 1) LOOP
-    PERFORM pg_advisory_xact_lock(${names.claimLockClass}, v_hash);
-  END LOOP;
+  IF cardinality(p_key) = 1 THEN
+    PERFORM pg_advisory_xact_lock(${names.claimLockClass}, hashtext(p_key[1]));
+  ELSE
+    FOREACH v_hash IN ARRAY ARRAY(SELECT DISTINCT hashtext(k) FROM unnest(p_key) AS k ORDER BY 1) LOOP
+      PERFORM pg_advisory_xact_lock(${names.claimLockClass}, v_hash);
+    END LOOP;
+  END IF;
   v_now := coalesce(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
 
   -- Requests in order: each one sees what the earlier ones wrote.
@@ -90,13 +98,13 @@ BEGIN
       v_replacing := false;
       v_prune := '{}';
       FOR j IN v_first .. v_last LOOP
-        -- This identity's blocking occurrence if it has one (a completed one first), else a row to delete.
-        SELECT o.*, (o.expires_at > v_now AND NOT (${replaceable})) AS blocking,
-               count(*) FILTER (WHERE o.expires_at > v_now AND ${replaceable}) OVER () AS replaceable
+        -- This identity's blocking occurrence if it has one (a completed one first), else one it
+        -- replaces (live), else an expired one to delete.
+        SELECT o.*, (o.expires_at > v_now AND NOT (${replaceable})) AS blocking, o.expires_at > v_now AS live
           INTO v_row
         FROM ${table} AS o
         WHERE o.key = p_key[j] AND (o.expires_at <= v_now OR ${met})
-        ORDER BY blocking DESC, o.status <> 'completed', o.fencing_token
+        ORDER BY blocking DESC, live DESC, o.status <> 'completed', o.fencing_token
         LIMIT 1;
         CONTINUE WHEN NOT FOUND;
         IF v_row.blocking AND v_row.status = 'completed' THEN
@@ -109,7 +117,7 @@ BEGIN
           END IF;
         ELSE
           v_prune := v_prune || j;
-          v_replacing := v_replacing OR v_row.replaceable > 0;
+          v_replacing := v_replacing OR v_row.live;
         END IF;
       END LOOP;
       IF v_refused THEN
@@ -133,15 +141,18 @@ BEGIN
       USING unnest(v_prune) AS j
       WHERE o.key = p_key[j] AND (o.expires_at <= v_now OR (${met} AND ${replaceable}));
     END IF;
-    RETURN QUERY
-    INSERT INTO ${table} AS o (key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner)
-    SELECT p_key[j], 'in_progress', nextval('${sequence}'), v_now + p_lease_ms[v_item],
-           v_now + greatest(p_lease_ms[v_item], p_retention_ms[v_item]), p_fingerprint[v_item], NULL,
-           p_window_at[j], v_now, p_owner[v_item]
-    FROM generate_series(v_first, v_last) AS j
-    ORDER BY j
-    RETURNING v_item, true, o.key, o.status, o.fencing_token, o.lease_expires_at, o.expires_at,
-              o.fingerprint, o.result, o.window_anchor, o.claimed_at, o.owner;
+    FOR j IN v_first .. v_last LOOP
+      INSERT INTO ${table} AS o (key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner)
+      VALUES (p_key[j], 'in_progress', nextval('${sequence}'), v_now + p_lease_ms[v_item],
+              v_now + greatest(p_lease_ms[v_item], p_retention_ms[v_item]), p_fingerprint[v_item], NULL,
+              p_window_at[j], v_now, p_owner[v_item])
+      RETURNING o.key, o.status, o.fencing_token, o.lease_expires_at, o.expires_at, o.fingerprint, o.result,
+                o.window_anchor, o.claimed_at, o.owner
+      INTO key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner;
+      item := v_item;
+      acquired := true;
+      RETURN NEXT;
+    END LOOP;
   END LOOP;
 END
 $idemkit$;`;

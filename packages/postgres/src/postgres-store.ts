@@ -297,8 +297,10 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
   /**
    * Deletes occurrences and version records past their retention, `batchSize` rows per
    * statement, until a batch comes up short (or `maxBatches` ran, per table). Expired rows
-   * already count as absent; this only reclaims space. Run it from a schedule (an EventBridge
-   * Scheduler rule, `pg_cron`), not on the request path.
+   * already count as absent; this only reclaims space. Each run sweeps each table once, in
+   * physical order (a TID range scan per batch, PostgreSQL 14+), so it needs no index on
+   * `expires_at`; rows locked by a running claim are skipped until the next run. Run it from a
+   * schedule (an EventBridge Scheduler rule, `pg_cron`), not on the request path.
    * @returns how many rows were deleted.
    */
   async purgeExpired(options: PurgeOptions = {}): Promise<number> {
@@ -312,10 +314,13 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
     const now = options.now === undefined ? this.now() : Math.floor(options.now);
     let deleted = 0;
     for (const statement of [this.statements.purge, this.statements.purgeVersions]) {
+      let after = '(0,0)';
       for (let batch = 0; batch < maxBatches; batch++) {
-        const { rowCount } = await this.run('purgeExpired', statement, [now, batchSize]);
-        deleted += rowCount ?? 0;
-        if ((rowCount ?? 0) < batchSize) break;
+        const { rows } = await this.run('purgeExpired', statement, [now, batchSize, after]);
+        const { deleted: count, last } = rows[0] as { deleted: number; last: string | null };
+        deleted += count;
+        if (last === null || count < batchSize) break;
+        after = last;
       }
     }
     return deleted;

@@ -27,12 +27,13 @@ export interface ResolvedNames {
   qualifiedSequence: string;
   /** `"<table>_pkey"`: (key, fencing_token). */
   primaryKey: string;
-  /** `"<table>_expires_at_idx"` (an index lives in its table's schema). */
-  expiresIndex: string;
+  /**
+   * `"schema"."<table>_expires_at_idx"`: schema 1's index on `expires_at`, which the upgrade drops
+   * (an indexed `expires_at` makes every completion a non-HOT update; purgeExpired() sweeps the heap instead).
+   */
+  v1ExpiresIndex: string;
   /** `"schema"."<table>_versions"`: the ordering guard's table, one row per entity. */
   qualifiedVersions: string;
-  /** `"<table>_versions_expires_at_idx"`. */
-  versionsExpiresIndex: string;
   /** `<table>_claim`, unquoted: the claim function's name, as the catalog holds it. */
   claimFunction: string;
   /** `"schema"."<table>_claim"`. */
@@ -62,9 +63,8 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
     qualifiedTable: qualify(table),
     qualifiedSequence: qualify(derivedName(table, 'fencing_token_seq')),
     primaryKey: quoteIdentifier(derivedName(table, 'pkey')),
-    expiresIndex: quoteIdentifier(derivedName(table, 'expires_at_idx')),
+    v1ExpiresIndex: qualify(derivedName(table, 'expires_at_idx')),
     qualifiedVersions: qualify(derivedName(table, 'versions')),
-    versionsExpiresIndex: quoteIdentifier(derivedName(table, 'versions_expires_at_idx')),
     claimFunction,
     qualifiedClaimFunction: qualify(claimFunction),
     claimLockClass: lockClass(`${schema}.${table}`),
@@ -123,9 +123,10 @@ CREATE TABLE IF NOT EXISTS ${table} (
   owner            text,
   CONSTRAINT ${resolved.primaryKey} PRIMARY KEY (key, fencing_token)
 );`,
-    `-- Schema 1 (the first release) kept one row per key: its primary key was (key) alone and it had
--- no owner. Each of its rows becomes the one occurrence of its key. Only run when needed, so a
--- current table takes no lock here.
+    `-- Schema 1 (the first release) kept one row per key: its primary key was (key) alone, it had
+-- no owner, and an index on expires_at (dropped: it made every completion a non-HOT update, and
+-- purgeExpired() sweeps the table instead). Each of its rows becomes the one occurrence of its key.
+-- Only run when needed, so a current table takes no lock here.
 DO $idemkit$
 DECLARE
   old_key name;
@@ -135,13 +136,10 @@ BEGIN
   IF old_key IS NOT NULL THEN
     EXECUTE format('ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS owner text, DROP CONSTRAINT %I, '
       'ADD CONSTRAINT ${resolved.primaryKey} PRIMARY KEY (key, fencing_token)', old_key);
+    DROP INDEX IF EXISTS ${resolved.v1ExpiresIndex};
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_depend WHERE objid = '${sequence}'::regclass AND refobjid = '${table}'::regclass) THEN
     ALTER SEQUENCE ${sequence} OWNED BY ${table}.fencing_token;
-  END IF;
-  -- For purgeExpired(): finds rows past their retention.
-  IF to_regclass('${quoteIdentifier(schema)}.${resolved.expiresIndex}') IS NULL THEN
-    CREATE INDEX ${resolved.expiresIndex} ON ${table} (expires_at);
   END IF;
 END
 $idemkit$;`,
@@ -158,13 +156,6 @@ CREATE TABLE IF NOT EXISTS ${versions} (
   fencing_token            bigint           NOT NULL,
   expires_at               bigint           NOT NULL
 );`,
-    `DO $idemkit$
-BEGIN
-  IF to_regclass('${quoteIdentifier(schema)}.${resolved.versionsExpiresIndex}') IS NULL THEN
-    CREATE INDEX ${resolved.versionsExpiresIndex} ON ${versions} (expires_at);
-  END IF;
-END
-$idemkit$;`,
     claimFunctionSql(resolved),
     `-- Written last: migrate() reads it (without taking a lock) to know the schema is current.
 COMMENT ON FUNCTION ${resolved.qualifiedClaimFunction} IS '${SCHEMA_MARK}';`,

@@ -36,7 +36,11 @@ export interface StoreStatements {
   extendLease: string;
   /** `$1` key, `$2` token or NULL (the most recent claim), `$3` now; the live occurrence or no row. */
   get: string;
-  /** `$1` now, `$2` batch size; deletes at most that many expired occurrences. */
+  /**
+   * `$1` now, `$2` batch size, `$3` the `ctid` the previous batch stopped at (`(0,0)` to start);
+   * deletes at most that many expired occurrences past it. One row: `deleted`, and `last`, where
+   * the next batch starts (NULL when none was found).
+   */
   purge: string;
   /** Same for version rows. */
   purgeVersions: string;
@@ -78,10 +82,11 @@ export function storeStatements(names: ResolvedNames): StoreStatements {
   const parameters = CLAIM_PARAMETERS.map((type, i) => `$${i + 1}::${type}`).join(', ');
   const claim = `SELECT * FROM ${names.qualifiedClaimFunction}(${parameters})`;
 
-  // The key's live occurrence a refused completion reports: the one with the token if it lives, else the newest.
-  const currentOf = (key: string, token: string, now: string) => `LEFT JOIN LATERAL (
+  // The key's live occurrence a refused completion reports: the one with the token if it lives,
+  // else the newest. `only` gates it (a one-time filter), so a completion that landed reads nothing.
+  const currentOf = (key: string, token: string, now: string, only = 'true') => `LEFT JOIN LATERAL (
   SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table} AS c
-  WHERE c.key = ${key} AND c.expires_at > ${now}
+  WHERE ${only} AND c.key = ${key} AND c.expires_at > ${now}
   ORDER BY c.fencing_token = ${token} DESC, c.fencing_token DESC
   LIMIT 1
 ) AS cur ON true`;
@@ -93,7 +98,7 @@ export function storeStatements(names: ResolvedNames): StoreStatements {
 )
 SELECT EXISTS (SELECT 1 FROM done) AS completed, ${columnsOf('cur')}
 FROM (SELECT 1) AS one
-${currentOf('$1', '$2', nowOf(5))} AND NOT EXISTS (SELECT 1 FROM done)`;
+${currentOf('$1', '$2', nowOf(5), 'NOT EXISTS (SELECT 1 FROM done)')}`;
 
   // An identity repeated in a batch is completed by its first item only; later items fail on it.
   const completeMany = `WITH req AS (
@@ -198,10 +203,18 @@ WHERE key = $1 AND ($2::int8 IS NULL OR fencing_token = $2) AND expires_at > ${n
 ORDER BY fencing_token DESC
 LIMIT 1`;
 
-  const purgeOf = (target: string) => `DELETE FROM ${target}
-WHERE ctid = ANY (ARRAY(
-  SELECT ctid FROM ${target} WHERE expires_at <= ${nowOf(1)} LIMIT $2 FOR UPDATE SKIP LOCKED
-))`;
+  // No index on expires_at (it would make every completion a non-HOT update): a purge sweeps the
+  // table once, in physical order, each batch a TID range scan from where the previous one stopped.
+  const purgeOf = (target: string) => `WITH doomed AS (
+  SELECT ctid FROM ${target}
+  WHERE ctid > $3::tid AND expires_at <= ${nowOf(1)}
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+),
+gone AS (
+  DELETE FROM ${target} WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT max(ctid) FROM doomed)::text AS last`;
 
   const versionColumns = VERSION_COLUMNS.map((column) => `v.${column}`).join(', ');
   // An expired record counts as absent: the claim starts it afresh, applied version included.

@@ -54,6 +54,21 @@ describe('PostgresStore.purgeExpired', () => {
     expect(await rows()).toBe(15);
   });
 
+  it('purges version records past their retention too, and only those', async () => {
+    const entities = Array.from({ length: 7 }, (_, i) => `v:${i}`);
+    for (const [i, entity] of entities.entries()) {
+      const outcome = await store.claimVersion({ entity, version: 'a', leaseMs: 1_000, retentionMs: 60_000 });
+      if (outcome.status !== 'acquired') throw new Error('expected acquired');
+      await store.completeVersion(entity, outcome.fencingToken, i < 5 ? 1_000 : 60_000);
+    }
+    clock.advance(1_000);
+    const versions = async () => Number((await pool.query(`SELECT count(*) AS n FROM ${store.qualifiedVersions}`)).rows[0].n);
+    expect(await versions()).toBe(7);
+    await store.purgeExpired({ batchSize: 2 });
+    expect(await versions()).toBe(2);
+    expect(await store.getVersion('v:6')).toMatchObject({ applied: 'a' });
+  });
+
   it('refuses a batch size that is not a positive integer', async () => {
     await expect(store.purgeExpired({ batchSize: 0 })).rejects.toMatchObject({ field: 'batchSize' });
     await expect(store.purgeExpired({ batchSize: 1.5 })).rejects.toMatchObject({ field: 'batchSize' });

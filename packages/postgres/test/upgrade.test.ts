@@ -35,6 +35,9 @@ describe('upgrading a table made by the previous release', () => {
         [`"${schema}"."${table}"`],
       );
       expect(rows[0]!.columns).toEqual(['key', 'fencing_token']);
+      // Schema 1's index on expires_at is gone.
+      const indexes = await pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2`, [schema, table]);
+      expect(indexes.rows).toEqual([{ indexname: `${table}_pkey` }]);
 
       // The old records answer as before.
       expect(await store.claim({ key: 'done', leaseMs: 1_000, retentionMs: V1_RETENTION })).toMatchObject({
