@@ -40,7 +40,7 @@ function setup(extra: { store?: MemoryStore; ordering?: unknown } = {}) {
     store,
     strategy: byId,
     ordering: (extra.ordering ?? ordering) as typeof ordering,
-    onOutcome: (outcome) => (outcome.kind as string) !== 'executed' && outcomes.push(outcome),
+    onOutcome: (outcome) => outcomes.push(outcome),
   });
   return { store, outcomes, state, fn, handle, kinds: () => outcomes.map((outcome) => outcome.kind) };
 }
@@ -58,6 +58,22 @@ describe('idempotent with ordering: both dedup and order must pass', () => {
     expect(fn.mock.calls.map(([event]) => event.id)).toEqual(['e-2']);
     expect(kinds()).toEqual(['processed', 'duplicate', 'stale', 'duplicate']);
     expect(state.get('c-1')).toBe('e-2');
+  });
+
+  it('tells onFirstRun only of events the guard lets run', async () => {
+    const kinds: string[] = [];
+    const firstRuns: string[] = [];
+    const handle = idempotent(async (event: StateEvent) => event.id, {
+      store: new MemoryStore(),
+      strategy: byId,
+      ordering,
+      onOutcome: (outcome) => kinds.push(outcome.kind),
+      onFirstRun: ({ key }) => firstRuns.push(key),
+    });
+    await handle(stateEvent('e-2', 'c-1', 2));
+    await handle(stateEvent('e-1', 'c-1', 1));
+    expect(kinds).toEqual(['processed', 'stale']);
+    expect(firstRuns).toEqual(['idemkit:eventId:e-2']);
   });
 
   it('dedup answers first: a redelivery never reaches the version store', async () => {
@@ -84,7 +100,7 @@ describe('idempotent with ordering: both dedup and order must pass', () => {
       store,
       strategy: byId,
       ordering,
-      onOutcome: (outcome) => (outcome.kind as string) !== 'executed' && outcomes.push(outcome.kind),
+      onOutcome: (outcome) => outcomes.push(outcome.kind),
     });
     const first = handle(stateEvent('e-1', 'c-1', 1));
     await held.started;
@@ -169,7 +185,7 @@ describe('engine batches with ordering', () => {
       store,
       strategy: byId,
       ordering,
-      onOutcome: (outcome) => (outcome.kind as string) !== 'executed' && outcomes.push(outcome.kind),
+      onOutcome: (outcome) => outcomes.push(outcome.kind),
     });
     await engine.run(stateEvent('e-5', 'c-1', 5), async (event) => event.id);
     outcomes.length = 0;
