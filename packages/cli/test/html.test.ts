@@ -100,7 +100,7 @@ describe('the HTML report in headless Chromium', () => {
     await tab.goto(`file://${page}`, { waitUntil: 'load' });
     const layout = await tab.$eval('svg.chart[data-chart="gaps"]', (svg) => {
       const marker = svg.querySelector('line.marker')!.getBoundingClientRect();
-      const bars = [...svg.querySelectorAll('rect.bar')].map((bar) => ({ x: bar.getBoundingClientRect().x, fill: bar.getAttribute('fill') }));
+      const bars = Array.from(svg.querySelectorAll('rect.bar')).map((bar) => ({ x: bar.getBoundingClientRect().x, fill: bar.getAttribute('fill') }));
       return { marker: marker.x, bars };
     });
     const left = layout.bars.filter((bar) => bar.fill === COLORS.reEmit);

@@ -16,13 +16,13 @@ import type { AnalysisReport, AnalyzeOptions, GapReport, Progress, StrategyRepor
 export const ANALYZE_DEFAULTS = {
   retentionMs: 3_600_000,
   maxEntries: 25_000,
-  reorderBuffer: 10_000,
+  reorderBuffer: 5_000,
   sampleSize: 2_000,
   examples: 5,
 } as const;
 
 // Deliveries kept whole, to show which fields differ between an example and its counterpart.
-const RECENT_DELIVERIES = 4_096;
+const RECENT_DELIVERIES = 2_048;
 
 type Settings = { -readonly [K in keyof typeof ANALYZE_DEFAULTS]: number };
 
@@ -63,6 +63,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalysisReport> 
     ...(options.entity === undefined ? {} : { entity: options.entity }),
     ...(options.state === undefined ? {} : { state: options.state }),
   });
+  sample.length = 0; // planned: the sample's events need not stay in memory through the reads
   const eventTime = fields.eventTime === undefined ? undefined : timeReader(fields.eventTime);
   const ordering: OrderingOptions = { reorderBuffer: settings.reorderBuffer, ...(eventTime === undefined ? {} : { eventTime }) };
   const progress = (phase: Progress['phase'], tally: ReadTally) => () =>
@@ -157,7 +158,8 @@ async function runCandidates(
   collecting: readonly Collecting[],
 ): Promise<{ strategies: StrategyReport[]; logicalEvents: number }> {
   const { fields, set, settings, windowOf } = context;
-  let now = -Infinity;
+  // Epoch 0 until the first delivery: the stores read the clock when they are made.
+  let now = 0;
   const clock = () => now;
   const recent = new BoundedMap<number, Delivery>(RECENT_DELIVERIES, settings.retentionMs);
   const volatile = new Set(fields.volatile);

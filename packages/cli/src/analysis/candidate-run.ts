@@ -1,5 +1,6 @@
 import { IdempotencyEngine, KeyExtractionError, MemoryStore, type Clock, type DedupKeyStrategy } from '@idemkit/core';
 import { BoundedMap } from './bounded-map.js';
+import { ClaimLog } from './claim-log.js';
 import { differingPaths } from './leaves.js';
 import type { Timed } from './reorder-buffer.js';
 
@@ -74,7 +75,7 @@ export interface RunOptions {
 
 // How many fencing tokens are remembered to name what a duplicate was suppressed against: no more
 // than the recent deliveries kept whole, since only those can show their differing fields.
-const HOLDERS = 4_096;
+const HOLDERS = 2_048;
 
 /**
  * Runs one candidate strategy through the real engine — `IdempotencyEngine` over a `MemoryStore`
@@ -98,18 +99,18 @@ export class CandidateRun {
   private readonly holders: BoundedMap<number, number>;
   // The delivery that first ran each logical event, for this candidate.
   private readonly ranFor: BoundedMap<number, number>;
-  // Times of the last `maxEntries` claims: when the oldest is younger than retention, the store is full.
-  private readonly claimTimes: Float64Array;
-  private claims = 0;
+  private readonly store: MemoryStore;
+  // Every key the store holds an occurrence of, to sweep it when retention passes.
+  private readonly claimed: ClaimLog;
   private metToken: number | undefined;
 
   constructor(
     strategy: DedupKeyStrategy,
     private readonly options: RunOptions,
   ) {
-    const store = new MemoryStore({ clock: options.clock, maxEntries: options.maxEntries });
+    this.store = new MemoryStore({ clock: options.clock, maxEntries: options.maxEntries });
     this.engine = new IdempotencyEngine<Record<string, unknown>, null>({
-      store,
+      store: this.store,
       strategy,
       namespace: 'analyze',
       retentionMs: options.retentionMs,
@@ -120,8 +121,13 @@ export class CandidateRun {
     });
     this.holders = new BoundedMap(Math.min(HOLDERS, options.maxEntries), options.retentionMs);
     this.ranFor = new BoundedMap(options.maxEntries, options.retentionMs);
-    this.claimTimes = new Float64Array(options.maxEntries);
+    this.claimed = new ClaimLog(options.maxEntries, options.retentionMs);
   }
+
+  // Reading a key makes the store drop its occurrences past retention (the read runs synchronously).
+  private readonly forget = (key: string): void => {
+    this.store.get(key).catch(() => undefined);
+  };
 
   /** Delivers one event to the engine and judges what it did. */
   async deliver(delivery: Delivery): Promise<void> {
@@ -130,9 +136,13 @@ export class CandidateRun {
     tally.deliveries++;
     let ran = false;
     this.metToken = undefined;
+    this.claimed.sweep(now, this.forget);
     try {
       await this.engine.run(delivery.event, (_event, claim) => {
         ran = true;
+        for (const key of [claim!.key, ...(claim!.also ?? []).map((also) => also.key)]) {
+          if (this.claimed.push(key, now)) tally.storeFull = true;
+        }
         // Counting needs no holder: only examples do, so tokens stop being noted once they are full.
         if (tally.falseSuppressions.examples.length < this.options.examples) {
           this.holders.set(claim!.fencingToken, delivery.seq, now);
@@ -151,7 +161,6 @@ export class CandidateRun {
     const first = this.ranFor.get(delivery.logical, now);
     if (ran) {
       tally.runs++;
-      this.noteClaim(now);
       if (first === undefined) this.ranFor.set(delivery.logical, delivery.seq, now);
       else this.warn(tally.missedDuplicates, delivery, first);
       return;
@@ -173,13 +182,6 @@ export class CandidateRun {
       ...(other === undefined ? {} : { counterpart: refOf(other) }),
       differingFields: other === undefined ? [] : differingPaths(delivery.event, other.event, this.options.volatile),
     });
-  }
-
-  private noteClaim(now: number): void {
-    const slot = this.claims % this.claimTimes.length;
-    if (this.claims >= this.claimTimes.length && this.claimTimes[slot]! + this.options.retentionMs > now) this.tally.storeFull = true;
-    this.claimTimes[slot] = now;
-    this.claims++;
   }
 }
 

@@ -34,6 +34,12 @@ export interface CaptureOptions {
   rates?: Partial<Record<DuplicateKind, number>>;
   /** Start of the capture's event times. */
   startMs?: number;
+  /**
+   * Custom participant attributes per event (about 100 bytes each), as Genesys carries them: makes
+   * events the size real captures have, for the memory test.
+   * @default 0
+   */
+  attributes?: number;
 }
 
 interface Logical {
@@ -54,10 +60,15 @@ interface Scheduled {
 
 const MINUTE = 60_000;
 
+const HEX = '0123456789abcdef';
+
 function uuid(next: () => number): string {
-  const hex = () => Math.floor(next() * 16).toString(16);
-  const part = (n: number) => Array.from({ length: n }, hex).join('');
-  return `${part(8)}-${part(4)}-4${part(3)}-a${part(3)}-${part(12)}`;
+  let out = '';
+  for (let i = 0; i < 32; i++) {
+    if (i === 8 || i === 12 || i === 16 || i === 20) out += '-';
+    out += i === 12 ? '4' : i === 16 ? 'a' : HEX[Math.floor(next() * 16)];
+  }
+  return out;
 }
 
 /**
@@ -101,6 +112,12 @@ export function genesysCapture(options: CaptureOptions = {}): GeneratedCapture {
   const kinds: GeneratedCapture['kinds'] = { original: 0, repeat: 0, redelivery: 0, resend: 0, reEmit: 0, bucketBoundary: 0, lateRedelivery: 0 };
   const logicalOf = new Map<string, number>();
   const repeatArrival = new Map<number, number>();
+  const attributeCount = options.attributes ?? 0;
+  const attributes =
+    attributeCount === 0
+      ? undefined
+      : (conversation: string) =>
+          Object.fromEntries(Array.from({ length: attributeCount }, (_, i) => [`ivr.step${i}`, `${conversation}:${'menu-choice-'.repeat(6)}${i}`]));
   let extra = counter;
 
   const deliver = (logical: number, fields: Omit<Logical, 'logical'>, arrival: number): Record<string, unknown> => {
@@ -126,6 +143,7 @@ export function genesysCapture(options: CaptureOptions = {}): GeneratedCapture {
           participantId: fields.participant,
           purpose: fields.purpose,
           mediaType: 'voice',
+          ...(attributes === undefined ? {} : { attributes: attributes(fields.entity) }),
         },
       },
     };
