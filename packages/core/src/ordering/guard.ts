@@ -24,6 +24,7 @@ export interface OrderingClaim {
   version: Version;
   /** The version as stores compare it: keep it beside your state for a conditional write of your own. */
   encoded: string;
+  /** Strictly increases with every claim of the entity: guard a write with `WHERE token < $token`. */
   fencingToken: number;
 }
 
@@ -37,14 +38,19 @@ export interface GuardedRun<TResult> {
 
 /** Per-call settings of a version claim. */
 export interface GuardCall {
+  /** How long the version claim holds other versions off. */
   leaseMs: number;
+  /** Who claims (the Lambda request id): a retry of the same owner takes its own claim over. */
   owner?: string | undefined;
 }
 
 /** What the guard needs beside its resolved options: the lease default, failOpen, where to report. */
 export interface GuardSettings<TEvent, TResult> {
+  /** The checked options: readers, store, retention, hooks. */
   ordering: ResolvedOrdering<TEvent, TResult>;
+  /** Run the handler unguarded when the store is unreachable. */
   failOpen: boolean;
+  /** Where log lines and hook errors go (the engine's, inside `idempotent`). */
   reporter: EngineReporter;
 }
 

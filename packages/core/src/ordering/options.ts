@@ -44,6 +44,7 @@ export interface SkippedEvent<TEvent = unknown> {
   applied: VersionElement[];
   /** The entity's version record as the store returned it. */
   record: VersionRecord;
+  /** The skipped event itself. */
   event: TEvent;
 }
 
@@ -61,7 +62,11 @@ export interface OrderingOptions<TEvent = unknown, TResult = unknown> {
    * @default the engine's store, which must then implement {@link VersionStore}
    */
   store?: VersionStore;
-  /** @default 604800000 (7 days, {@link DEFAULT_ORDERING_RETENTION_MS}) */
+  /**
+   * How long an entity's applied version is remembered after its last event; keep it above how
+   * long your queue keeps a message.
+   * @default 604800000 (7 days, {@link DEFAULT_ORDERING_RETENTION_MS})
+   */
   retentionMs?: number;
   /** Called for every event skipped as stale (a newer version of its entity was applied). */
   onStale?: (stale: SkippedEvent<TEvent>) => void;
@@ -93,7 +98,10 @@ export interface OrderedOptions<TEvent = unknown, TResult = unknown> extends Ord
   failOpen?: boolean;
   /** Called once per call with how it ended (`processed`, `stale`, `duplicate`, …). */
   onOutcome?: (outcome: IdempotencyOutcome) => void;
-  /** @default silent */
+  /**
+   * Where the guard logs (entity keys hashed, never payloads).
+   * @default silent
+   */
   logger?: IdempotencyLogger;
   /**
    * How entity keys appear in log lines: a short hash by default, or `'raw'`.
@@ -104,6 +112,7 @@ export interface OrderedOptions<TEvent = unknown, TResult = unknown> extends Ord
 
 /** The guard's checked settings. */
 export interface ResolvedOrdering<TEvent, TResult> {
+  /** Reads an event's namespaced entity key and version. */
   read: VersionReader<TEvent>;
   store: VersionStore;
   retentionMs: number;
