@@ -15,6 +15,8 @@ interface HolderWrite {
   exact: (key: string, item: KeyItem, slot: Slot) => ConditionalUpdate;
   /** Whether the found occurrence shows this very write landed before (its reply lost). */
   landed: (slot: Slot) => boolean;
+  /** Whether a lost claim's error reports the key's latest occurrence when its own is gone (as MemoryStore's complete does). */
+  reportsLatest: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ async function writeHeld(context: StoreContext, identities: readonly IdentityTok
     const lost = identities.findIndex((_, i) => verdicts[i]!.kind === 'failed' && (found[i] === undefined || !write.holds(found[i]!)));
     if (lost >= 0) {
       const identity = identities[lost]!;
-      const current = found[lost] ?? findLive(items[lost], now);
+      const current = found[lost] ?? (write.reportsLatest ? findLive(items[lost], now) : undefined);
       throw new LeaseLostError(identity.key, identity.fencingToken, current && { ...current.record });
     }
     if (attempt >= MAX_ATTEMPTS) throw contention(context.layout);
@@ -59,6 +61,7 @@ export async function completeIdentities(context: StoreContext, identities: read
     holds: (slot) => slot.record.status === 'in_progress',
     exact: (key, item, slot) => exactComplete(layout, key, item, slot, completion),
     landed: (slot) => slot.record.status === 'completed' && slot.nonce === completion.nonce,
+    reportsLatest: true,
   });
   for (const identity of identities) context.slots.forget(identity.key, identity.fencingToken);
 }
@@ -73,6 +76,7 @@ export async function extendIdentities(context: StoreContext, identities: readon
     exact: (key, item, slot) => exactExtend(layout, key, item, slot, leaseExpiresAt),
     // An extension is idempotent: a retry after a landed one meets a lease already moved, and moves it again.
     landed: () => false,
+    reportsLatest: false,
   });
 }
 

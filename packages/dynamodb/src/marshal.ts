@@ -22,7 +22,7 @@ export interface KeyItem {
   prune?: number;
   /** The TTL attribute, epoch seconds. */
   ttl?: number;
-  /** Every slot, expired or not. */
+  /** Every slot, expired or not, oldest claim first. */
   slots: Slot[];
 }
 
@@ -41,6 +41,9 @@ export function readKeyItem(item: Item | undefined, layout: TableLayout): KeyIte
   for (const [name, value] of Object.entries(item)) {
     if (isSlot(name)) decoded.slots.push(readSlot(name, value, key, layout));
   }
+  // Claim order (tokens grow with every claim), as the claim rules read a history: of several
+  // occurrences that block a claim, the refusal names the oldest, whatever order DynamoDB lists them.
+  decoded.slots.sort((a, b) => a.record.fencingToken - b.record.fencingToken);
   return decoded;
 }
 

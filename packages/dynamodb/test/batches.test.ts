@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
+import { gate as gateFirst, keyOf, type SentCommand } from './faults.js';
 import { createTestTable, localClient, recordRequests } from './helpers.js';
 
 let table: Awaited<ReturnType<typeof createTestTable>>;
@@ -46,13 +47,45 @@ describe('claimMany and completeMany', () => {
     expect(requests.maxInFlight()).toBe(10);
   });
 
-  it('a key repeated in a batch is acquired by its first occurrence; the others see its claim', async () => {
-    const [a, b] = keys(2) as [string, string];
-    const outcomes = await storeWith(10).claimMany([a, b, a, a].map(claimRequest));
-    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false, false]);
-    for (const repeat of [outcomes[2]!, outcomes[3]!]) {
+  it('items sharing a key are claimed in order: while the first is held, no later one is sent', async () => {
+    const [a, b, c, d, e] = keys(5) as [string, string, string, string, string];
+    const gated = localClient();
+    const gate = gateFirst(gated, (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === a);
+    const store = new DynamoDBStore({ client: gated, tableName: table.tableName, concurrency: 10 });
+    const batch = [a, b, c, a, d, e, a];
+    const claiming = store.claimMany(batch.map(claimRequest));
+    // The first claim of `a` waits before it is sent; every other key's claim gets its reply meanwhile.
+    await gate.held;
+    await gate.settled((sent) => keyOf(sent) !== a, 4);
+    expect(gate.sent.filter((sent) => keyOf(sent) === a)).toHaveLength(1);
+    gate.open();
+    const outcomes = await claiming;
+    gated.destroy();
+    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, true, false, true, true, false]);
+    for (const repeat of [outcomes[3]!, outcomes[6]!]) {
       expect(repeat.record).toMatchObject({ key: a, status: 'in_progress', fencingToken: outcomes[0]!.record.fencingToken });
     }
+  });
+
+  it('items sharing only another identity (anyOf) are claimed in order too', async () => {
+    const [id1, id2, state, other] = keys(4) as [string, string, string, string];
+    const gated = localClient();
+    const isFirst = (sent: SentCommand) => sent.command === 'TransactWriteItemsCommand' && JSON.stringify(sent.input).includes(id1);
+    const gate = gateFirst(gated, isFirst);
+    const store = new DynamoDBStore({ client: gated, tableName: table.tableName, concurrency: 10 });
+    const claiming = store.claimMany([
+      { ...claimRequest(id1), also: [{ key: state }] },
+      claimRequest(other),
+      { ...claimRequest(id2), also: [{ key: state }] },
+    ]);
+    await gate.held;
+    await gate.settled((sent) => keyOf(sent) === other, 1);
+    expect(gate.sent.filter((sent) => sent.command === 'TransactWriteItemsCommand')).toHaveLength(1);
+    gate.open();
+    const outcomes = await claiming;
+    gated.destroy();
+    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false]);
+    expect(outcomes[2]!.record.key).toBe(state);
   });
 
   it('completeMany reports a stale token and a completed key per item', async () => {

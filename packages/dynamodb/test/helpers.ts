@@ -35,9 +35,10 @@ export async function createTestTable(
   };
 }
 
-/** One HTTP request as the SDK sent it: which operation, on which attempt. */
+/** One HTTP request as the SDK sent it: which operation, and the key of a single-item one. */
 export interface SentRequest {
   command: string;
+  key?: string;
 }
 
 /**
@@ -50,7 +51,8 @@ export function recordRequests(client: DynamoDBClient): { sent: SentRequest[]; m
   let maxInFlight = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      sent.push({ command: String(context.commandName) });
+      const key = (args.input as { Key?: { id?: { S?: string } } }).Key?.id?.S;
+      sent.push({ command: String(context.commandName), ...(key === undefined ? {} : { key }) });
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {

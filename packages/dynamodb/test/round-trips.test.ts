@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LeaseLostError } from '@idemkit/core';
+import { encodeVersion, LeaseLostError } from '@idemkit/core';
+import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
 import { createTestTable, localClient, recordRequests } from './helpers.js';
 
@@ -76,6 +77,89 @@ describe('one request per decision', () => {
     expect(await store.release(key, record.fencingToken + 1)).toBe(false);
     expect(await store.release(key, record.fencingToken)).toBe(true);
     expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+  });
+
+  it('a windowed claim, a duplicate inside its window and a new occurrence beside it are one UpdateItem each', async () => {
+    const key = `rt:${randomUUID()}`;
+    const at = 1_700_000_000_000;
+    const first = await store.claim({ ...claimRequest(key), window: { at, windowMs: 500 } });
+    const duplicate = await store.claim({ ...claimRequest(key), window: { at: at + 499, windowMs: 500 } });
+    const next = await store.claim({ ...claimRequest(key), window: { at: at + 10_000, windowMs: 500 } });
+    expect([first.acquired, duplicate.acquired, next.acquired]).toEqual([true, false, true]);
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+    requests.reset();
+    await store.complete({ key, fencingToken: next.record.fencingToken, result: '1', retentionMs: 60_000 });
+    expect(commands()).toEqual(['UpdateItemCommand']);
+  });
+
+  it('taking over a lapsed claim of the same bucket, or the owner retrying its own, is one UpdateItem', async () => {
+    const clock = manualClock();
+    const timed = new DynamoDBStore({ client, tableName: table.tableName, clock: clock.now });
+    const key = `rt:${randomUUID()}`;
+    const window = { at: 1_700_000_000_100, windowMs: 500 };
+    await timed.claim({ ...claimRequest(key), window, leaseMs: 1_000 });
+    clock.advance(1_000);
+    requests.reset();
+    const taken = await timed.claim({ ...claimRequest(key), window, owner: 'req-1' });
+    clock.advance(1);
+    const retried = await timed.claim({ ...claimRequest(key), window, owner: 'req-1' });
+    expect([taken.acquired, retried.acquired]).toEqual([true, true]);
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+  });
+
+  it('a lapsed claim in the neighbouring bucket takes two: the blind write fails, the exact one replaces it', async () => {
+    const clock = manualClock();
+    const timed = new DynamoDBStore({ client, tableName: table.tableName, clock: clock.now });
+    const key = `rt:${randomUUID()}`;
+    await timed.claim({ ...claimRequest(key), window: { at: 1_700_000_000_499, windowMs: 500 }, leaseMs: 1_000 });
+    clock.advance(1_000);
+    requests.reset();
+    const taken = await timed.claim({ ...claimRequest(key), window: { at: 1_700_000_000_510, windowMs: 500 } });
+    expect(taken.acquired).toBe(true);
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+  });
+
+  it('a claim with several identities is one TransactWriteItems, acquired or refused, and so are its lease extension and completion', async () => {
+    const [id, state] = [`rt:${randomUUID()}`, `rt:${randomUUID()}`];
+    const also = [{ key: state, window: { at: 1_700_000_000_000, windowMs: 500 } }];
+    const outcome = await store.claim({ ...claimRequest(id), also });
+    const refused = await store.claim({ ...claimRequest(`rt:${randomUUID()}`), also });
+    expect([outcome.acquired, refused.acquired]).toEqual([true, false]);
+    expect(refused.record.key).toBe(state);
+    expect(commands()).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+    requests.reset();
+    if (!outcome.acquired) return;
+    await store.extendLease({ key: id, fencingToken: outcome.fencingToken, leaseMs: 1_000, also: outcome.also });
+    await store.complete({ key: id, fencingToken: outcome.fencingToken, result: '1', retentionMs: 60_000, also: outcome.also });
+    expect(commands()).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+  });
+
+  it("completing another process's windowed claim takes two: the store does not know its slot", async () => {
+    const key = `rt:${randomUUID()}`;
+    const other = new DynamoDBStore({ client, tableName: table.tableName });
+    const { record } = await other.claim({ ...claimRequest(key), window: { at: 1_700_000_000_000, windowMs: 500 } });
+    requests.reset();
+    await store.complete({ key, fencingToken: record.fencingToken, result: '1', retentionMs: 60_000 });
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    expect((await store.get(key))?.status).toBe('completed');
+  });
+
+  it('a lease extension is one UpdateItem', async () => {
+    const key = `rt:${randomUUID()}`;
+    const { record } = await store.claim({ ...claimRequest(key), window: { at: 1_700_000_000_000, windowMs: 500 } });
+    requests.reset();
+    await store.extendLease({ key, fencingToken: record.fencingToken, leaseMs: 20_000 });
+    expect(commands()).toEqual(['UpdateItemCommand']);
+  });
+
+  it('a version claim, its duplicate and its completion are one UpdateItem each', async () => {
+    const entity = `rt:${randomUUID()}`;
+    const claim = { entity, version: encodeVersion(5), leaseMs: 10_000, retentionMs: 60_000 };
+    const outcome = await store.claimVersion(claim);
+    if (outcome.status !== 'acquired') throw new Error('expected acquired');
+    await store.completeVersion(entity, outcome.fencingToken, 60_000);
+    expect((await store.claimVersion(claim)).status).toBe('duplicate');
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
   });
 
   it('get is one strongly consistent GetItem', async () => {
