@@ -15,11 +15,11 @@ import { startDynamoDB } from './lib/dynamodb-local.js';
 import { REPO_ROOT } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
-import { MEMORY_HEADER, memoryRows, STORE_HEADER, STORE_TITLES, storeRows, STRATEGY_HEADER, strategyRows, type BenchReport } from './lib/report.js';
+import { CACHE_HEADER, cacheRows, MEMORY_HEADER, memoryRows, STORE_HEADER, STORE_TITLES, storeRows, STRATEGY_HEADER, strategyRows, type BenchReport } from './lib/report.js';
 import { textTable } from './lib/table.js';
 import { completedDuplicates } from './scenarios/duplicates.js';
 import { hotKey } from './scenarios/hot-key.js';
-import { measureScenario, type MeasureOptions } from './scenarios/measure.js';
+import { measureScenario, type MeasureOptions, type ScenarioResult } from './scenarios/measure.js';
 import { measureMemory } from './scenarios/memory.js';
 import { newEvents } from './scenarios/new-events.js';
 import { sqsBatch } from './scenarios/sqs-batch.js';
@@ -49,7 +49,12 @@ async function benchStores(): Promise<BenchReport['stores']> {
           await bench.beforeScenario?.();
           results.push(...(await measureScenario(scenario, bench.contenders, measure)));
         }
-        stores.push({ store: bench.store, server: bench.server, results });
+        let cache: ScenarioResult[] | undefined;
+        if (bench.cacheContenders !== undefined) {
+          log(`${STORE_TITLES[bench.store]}: completed duplicates, in-process caches`);
+          cache = await measureScenario(completedDuplicates, bench.cacheContenders, measure);
+        }
+        stores.push({ store: bench.store, server: bench.server, results, ...(cache === undefined ? {} : { cache }) });
       } finally {
         await bench.close();
       }
@@ -77,8 +82,9 @@ const report: BenchReport = {
   memory,
 };
 
-for (const { server, results } of stores) {
+for (const { server, results, cache } of stores) {
   console.log(`\n${server}\n${textTable(STORE_HEADER, storeRows(results))}`);
+  if (cache !== undefined) console.log(`\n${server}, in-process caches\n${textTable(CACHE_HEADER, cacheRows(results, cache))}`);
 }
 console.log(`\nKey strategies on a ${strategies.eventBytes}-byte Genesys event\n${textTable(STRATEGY_HEADER, strategyRows(strategies.results))}`);
 console.log(`\nMemoryStore footprint\n${textTable(MEMORY_HEADER, memoryRows(memory))}`);

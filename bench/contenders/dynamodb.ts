@@ -46,10 +46,21 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
     ),
     rawContender('dynamodb', rawDynamoDBCommands(rawClient!, tables.raw), rawCounter),
   ];
+  const cacheContenders = [
+    idemkitContender('dynamodb', store, idemkitCounter, 'idemkit, localCache', 'each', true),
+    powertoolsContender(
+      'dynamodb',
+      () => new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: powertoolsClient! }),
+      powertoolsCounter,
+      'bench-cache',
+      true,
+    ),
+  ];
   return {
     store: 'dynamodb',
     server: `DynamoDB Local from amplify-dynamodb-simulator ${simulatorVersion()}`,
     contenders,
+    cacheContenders,
     async close() {
       await Promise.all(Object.values(tables).map((TableName) => admin.send(new DeleteTableCommand({ TableName }))));
       for (const client of [admin, idemkitClient, powertoolsClient, rawClient]) client!.destroy();

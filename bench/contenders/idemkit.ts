@@ -17,6 +17,8 @@ export function idemkitContender(
   name = 'idemkit',
   /** When an SQS batch's completions are recorded: per record (the default) or in one completeMany. */
   completion: 'each' | 'batch' = 'each',
+  /** `localCache: true`: warm repeats of completed keys are answered in process, with no round trip. */
+  localCache = false,
 ): Contender {
   const workload = new Workload();
   const config = {
@@ -26,6 +28,7 @@ export function idemkitContender(
     retentionMs: RETENTION_SECONDS * 1000,
     logLevel: 'off',
     env: false,
+    ...(localCache ? { localCache: true } : {}),
   } as const;
   const handler = makeIdempotent(async (event: GenesysEvent, _context: LambdaContextLike) => workload.run(event), config);
   const batchHandler = makeIdempotentSqs(async (event: GenesysEvent) => workload.run(event), {

@@ -7,7 +7,8 @@ import { LEASE_MS, RETENTION_SECONDS, Workload, type Contender, type SqsRecordLi
 
 /**
  * Powertools idempotency with the settings idemkit gets: key on the envelope id (`id`), one-hour
- * expiry, in-progress expiry from the Lambda context, no local cache (idemkit has none).
+ * expiry, in-progress expiry from the Lambda context, no local cache unless `useLocalCache` (the
+ * in-process cache rows, against idemkit's `localCache`).
  * A batch is what the Powertools docs show: the record function made idempotent, called per record.
  * Each wrapper gets its own persistence layer, because a layer is configured once by its first wrapper.
  */
@@ -16,9 +17,10 @@ export function powertoolsContender(
   persistenceLayer: () => BasePersistenceLayer,
   roundTrips: RoundTripCounter,
   keyPrefix: string,
+  useLocalCache = false,
 ): Contender {
   const workload = new Workload();
-  const config = () => new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: RETENTION_SECONDS });
+  const config = () => new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: RETENTION_SECONDS, useLocalCache });
   const handler = makeIdempotent(async (event: GenesysEvent, _context: LambdaContextLike) => workload.run(event), {
     persistenceStore: persistenceLayer(),
     config: config(),
@@ -31,7 +33,7 @@ export function powertoolsContender(
     keyPrefix,
   });
   return {
-    name: 'Powertools',
+    name: useLocalCache ? 'Powertools, useLocalCache' : 'Powertools',
     store: kind,
     workload,
     roundTrips,

@@ -36,10 +36,15 @@ export async function redisBench(): Promise<StoreBench> {
     powertoolsContender('redis', () => new CachePersistenceLayer({ client: counted.client }), counted.counter, `${prefix}:powertools`),
     rawContender('redis', rawRedisCommands(rawClient, `${prefix}:raw`), countIoredis(rawClient)),
   ];
+  const cacheContenders = [
+    idemkitContender('redis', new RedisStore({ client: idemkitClient, prefix: `${prefix}:idemkit-cache` }), contenders[0]!.roundTrips, 'idemkit, localCache', 'each', true),
+    powertoolsContender('redis', () => new CachePersistenceLayer({ client: counted.client }), counted.counter, `${prefix}:powertools-cache`, true),
+  ];
   return {
     store: 'redis',
     server: `Redis ${version}`,
     contenders,
+    cacheContenders,
     async close() {
       await deleteKeys(rawClient, prefix);
       await Promise.all([idemkitClient.quit(), batchCompletionClient.quit(), rawClient.quit(), powertoolsClient.quit()]);

@@ -36,6 +36,8 @@ export interface StoreBench {
   /** e.g. `Redis 7.0.15`. */
   readonly server: string;
   readonly contenders: Contender[];
+  /** idemkit `localCache: true` and Powertools `useLocalCache: true`, measured on completed duplicates only. */
+  readonly cacheContenders?: Contender[];
   /** Runs before each scenario: brings the store to the state a long-running one is in. */
   beforeScenario?(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,7 @@
 // docs/benchmarks.md is generated: edit this file (or the prose in why.ts), then rerun `pnpm bench`.
 import {
+  CACHE_HEADER,
+  cacheRows,
   MEMORY_HEADER,
   memoryRows,
   slowerRows,
@@ -52,6 +54,15 @@ export function renderMarkdown(report: BenchReport): string {
       markdownTable(STORE_HEADER, storeRows(results)),
       '',
     ]),
+    '### In-process caches: completed duplicates, warm',
+    '',
+    'The completed-duplicates scenario again, with idemkit `localCache: true` and Powertools `useLocalCache: true` ' +
+      '(each wrapper warmed on its 200 events first, as a warm Lambda instance would be), next to both without a cache from the tables above. ' +
+      'A warm repeat idemkit has completed is answered in process: zero round trips.',
+    '',
+    ...report.stores.flatMap(({ server, results, cache }) =>
+      cache === undefined ? [] : [`#### ${server}`, '', markdownTable(CACHE_HEADER, cacheRows(results, cache)), ''],
+    ),
     '### Where idemkit is slower, and why',
     '',
     ...(slower.length === 0 ? ['In this run idemkit was not slower than any comparison by more than 5 %.'] : slower.map((line) => `- ${line}`)),

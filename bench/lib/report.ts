@@ -12,7 +12,7 @@ export interface BenchReport {
   /** 1-minute load average when the store benches started and when they ended: how busy the machine was. */
   loadAverage: [number, number];
   settings: string;
-  stores: { store: StoreKind; server: string; results: ScenarioResult[] }[];
+  stores: { store: StoreKind; server: string; results: ScenarioResult[]; cache?: ScenarioResult[] }[];
   strategies: { eventBytes: number; results: StrategyResult[] };
   memory: MemoryResult[];
 }
@@ -79,6 +79,29 @@ export function slowerRows(report: BenchReport): string[] {
         : [];
     }),
   );
+}
+
+export const CACHE_HEADER: Row = ['contender', 'events/s', 'p50 ms', 'p99 ms', 'round trips/event', 'idemkit, localCache ÷ this: events/s', 'verdict'];
+
+/**
+ * Completed duplicates with the in-process caches on (idemkit `localCache: true`, Powertools
+ * `useLocalCache: true`), next to both without, from the same run; ratios are idemkit-with-cache's.
+ */
+export function cacheRows(results: readonly ScenarioResult[], cache: readonly ScenarioResult[]): Row[] {
+  const uncached = results.filter((result) => result.scenario === cache[0]?.scenario && ['idemkit', 'Powertools'].includes(result.contender));
+  const ours = cache.find((result) => result.contender === 'idemkit, localCache')!.stats;
+  return [...cache, ...uncached].map(({ contender, stats }) => {
+    const isUs = contender === 'idemkit, localCache';
+    return [
+      contender,
+      num(stats.eventsPerSecond),
+      num(stats.p50Ms, 3),
+      num(stats.p99Ms, 3),
+      num(stats.roundTripsPerEvent, 2),
+      isUs ? '' : `×${num(ours.eventsPerSecond / stats.eventsPerSecond, 2)}`,
+      isUs ? '' : verdict(ours.eventsPerSecond / stats.eventsPerSecond),
+    ];
+  });
 }
 
 export const STRATEGY_HEADER: Row = ['strategy', 'keys/s', 'vs JSON.stringify + SHA-256', 'config'];
