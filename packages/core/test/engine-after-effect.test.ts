@@ -57,7 +57,7 @@ describe('a result that cannot be encoded', () => {
   });
 
   it('in a batch, fails the item alone with the typed error, and its redelivery is a duplicate', async () => {
-    const engine = new IdempotencyEngine({ store: new MemoryStore(), strategy: { strategy: 'eventId' } });
+    const engine = new IdempotencyEngine<{ id: string }, unknown>({ store: new MemoryStore(), strategy: { strategy: 'eventId' } });
     let runs = 0;
     const handler = async (event: { id: string }) => {
       runs++;

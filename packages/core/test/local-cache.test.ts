@@ -81,7 +81,7 @@ describe('localCache', () => {
   });
 
   it('judges windows by the store’s rule: a distinct occurrence of a cached key still runs', async () => {
-    const engine = new IdempotencyEngine({ store: new MemoryStore(), strategy: byState, localCache: true });
+    const engine = new IdempotencyEngine<{ c: string; s: string; t: number }, number>({ store: new MemoryStore(), strategy: byState, localCache: true });
     const runs: number[] = [];
     const handler = async (event: { t: number }) => runs.push(event.t);
     await engine.run({ c: 'conv', s: 'connected', t: T0 }, handler);
