@@ -50,7 +50,10 @@ export function claimFunctionSql(names: ResolvedNames): string {
           claimed_at := v_row.claimed_at; owner := v_row.owner;
           RETURN NEXT;
           CONTINUE items;`;
-  return `-- Claims a batch in one call; see claimFunctionSql() in @idemkit/postgres for the reasoning.
+  return `-- Claims a batch in one call (a single claim is a batch of one). A PL/pgSQL function and not a
+-- plain statement: each query in it takes its snapshot after the keys' advisory locks are held, so
+-- it sees every claim committed before them; a plain statement's READ COMMITTED snapshot predates
+-- its own lock wait, and would miss the occurrence the previous lock holder just committed.
 CREATE OR REPLACE FUNCTION ${names.qualifiedClaimFunction}(
   p_first int4[], p_lease_ms int8[], p_retention_ms int8[], p_fingerprint text[], p_owner text[],
   p_key text[], p_window_at float8[], p_window_ms float8[], p_now int8

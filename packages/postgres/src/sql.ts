@@ -91,6 +91,20 @@ export function storeStatements(names: ResolvedNames): StoreStatements {
   LIMIT 1
 ) AS cur ON true`;
 
+  // `req`: the identities named by a keys array and a tokens array, numbered `n` in request order.
+  const identities = (keys: number, tokens: number) => `req AS (
+  SELECT r.key, r.token, r.n FROM unnest($${keys}::text[], $${tokens}::int8[]) WITH ORDINALITY AS r (key, token, n)
+)`;
+  // `held`: the in-progress, live occurrences `req` names, locked in key and token order (see above).
+  const heldOf = (select: string, now: string, condition = '') => `held AS (
+  SELECT ${select}
+  FROM ${table} AS o
+  JOIN req ON o.key = req.key AND o.fencing_token = req.token
+  WHERE o.status = 'in_progress' AND o.expires_at > ${now}${condition}
+  ORDER BY o.key, o.fencing_token
+  FOR UPDATE OF o
+)`;
+
   const completeOne = `WITH done AS (
   UPDATE ${table} AS o SET status = 'completed', result = $3, expires_at = ${nowOf(5)} + $4
   WHERE o.key = $1 AND o.fencing_token = $2 AND o.status = 'in_progress' AND o.expires_at > ${nowOf(5)}
@@ -109,14 +123,7 @@ items AS (
   SELECT i.result, i.retention_ms, i.item::int4
   FROM unnest($4::text[], $5::int8[]) WITH ORDINALITY AS i (result, retention_ms, item)
 ),
-held AS (
-  SELECT o.key, o.fencing_token
-  FROM ${table} AS o
-  JOIN req ON o.key = req.key AND o.fencing_token = req.token
-  WHERE o.status = 'in_progress' AND o.expires_at > ${nowOf(6)}
-  ORDER BY o.key, o.fencing_token
-  FOR UPDATE OF o
-),
+${heldOf('o.key, o.fencing_token', nowOf(6))},
 judged AS (
   SELECT req.*, held.key IS NOT NULL AND req.n = min(req.n) OVER (PARTITION BY req.key, req.token) AS ok
   FROM req
@@ -149,34 +156,16 @@ ORDER BY items.item`;
   const releaseOne = `DELETE FROM ${table}
 WHERE key = $1 AND fencing_token = $2 AND status = 'in_progress' AND expires_at > ${nowOf(3)}`;
 
-  // Locks in key and token order first (see above), then deletes exactly the rows it locked.
-  const releaseMany = `WITH req AS (
-  SELECT r.key, r.token, r.n FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS r (key, token, n)
-),
-held AS (
-  SELECT o.ctid, req.n
-  FROM ${table} AS o
-  JOIN req ON o.key = req.key AND o.fencing_token = req.token
-  WHERE o.status = 'in_progress' AND o.expires_at > ${nowOf(3)}
-  ORDER BY o.key, o.fencing_token
-  FOR UPDATE OF o
-),
+  // Locks first, then deletes exactly the rows it locked.
+  const releaseMany = `WITH ${identities(1, 2)},
+${heldOf('o.ctid, req.n', nowOf(3))},
 gone AS (
   DELETE FROM ${table} AS o USING held WHERE o.ctid = held.ctid RETURNING held.n
 )
 SELECT n FROM gone`;
 
-  const extendLease = `WITH req AS (
-  SELECT r.key, r.token, r.n FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS r (key, token, n)
-),
-held AS (
-  SELECT o.key, o.fencing_token
-  FROM ${table} AS o
-  JOIN req ON o.key = req.key AND o.fencing_token = req.token
-  WHERE o.status = 'in_progress' AND o.expires_at > ${nowOf(4)} AND o.lease_expires_at > ${nowOf(4)}
-  ORDER BY o.key, o.fencing_token
-  FOR UPDATE OF o
-),
+  const extendLease = `WITH ${identities(1, 2)},
+${heldOf('o.key, o.fencing_token', nowOf(4), ` AND o.lease_expires_at > ${nowOf(4)}`)},
 lost AS (
   SELECT req.key, req.token FROM req
   WHERE NOT EXISTS (SELECT 1 FROM held WHERE held.key = req.key AND held.fencing_token = req.token)
