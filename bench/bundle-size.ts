@@ -18,7 +18,7 @@ const IMPORT_RUNS = 7;
 
 // Each handler builds its store at module load, as a Lambda should (outside the handler), without
 // connecting: what a cold start evaluates before the first event.
-const HANDLERS: Record<string, string> = {
+const IDEMKIT_STORES: Record<string, string> = {
   memory: `import { MemoryStore } from '@idemkit/core';
 const store = new MemoryStore();`,
   redis: `import { RedisStore } from '@idemkit/redis';
@@ -32,8 +32,39 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 const store = new DynamoDBStore({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'idempotency' });`,
 };
 
+// Powertools on the stores it has a layer for: Redis through its cache layer (on @redis/client,
+// the client its docs show) and DynamoDB; the same handler, keyed on the envelope id.
+const POWERTOOLS_LAYERS: Record<string, string> = {
+  redis: `import { CachePersistenceLayer } from '@aws-lambda-powertools/idempotency/cache';
+import { createClient } from '@redis/client';
+const persistenceStore = new CachePersistenceLayer({ client: createClient({ url: 'redis://127.0.0.1:6379' }) });`,
+  dynamodb: `import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 'idempotency', awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }) });`,
+};
+
+const HANDLERS: { contender: 'idemkit' | 'Powertools'; store: string; source: string }[] = [
+  ...Object.entries(IDEMKIT_STORES).map(([store, setup]) => ({
+    contender: 'idemkit' as const,
+    store,
+    source: `import { genesysCloud, makeIdempotent } from '@idemkit/eventbridge';
+${setup}
+export const handler = makeIdempotent(async (event) => event.detail.eventBody.conversationId, { store, strategy: genesysCloud(), name: 'bench' });
+`,
+  })),
+  ...Object.entries(POWERTOOLS_LAYERS).map(([store, setup]) => ({
+    contender: 'Powertools' as const,
+    store,
+    source: `import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+${setup}
+export const handler = makeIdempotent(async (event) => event.detail.eventBody.conversationId, { persistenceStore, config: new IdempotencyConfig({ eventKeyJmesPath: 'id' }) });
+`,
+  })),
+];
+
 /** One store's figures. */
 export interface BundleFigures {
+  contender: 'idemkit' | 'Powertools';
   store: string;
   bytes: number;
   gzipBytes: number;
@@ -49,22 +80,17 @@ export async function measureBundles(): Promise<BundleFigures[]> {
   const out = bundleDir();
   try {
     const rows: BundleFigures[] = [];
-    for (const [store, setup] of Object.entries(HANDLERS)) {
-      const entry = join(SCRATCH, `${store}-handler.ts`);
-      writeFileSync(
-        join(ROOT, entry),
-        `import { genesysCloud, makeIdempotent } from '@idemkit/eventbridge';
-${setup}
-export const handler = makeIdempotent(async (event) => event.detail.eventBody.conversationId, { store, strategy: genesysCloud(), name: 'bench' });
-`,
-      );
+    for (const { contender, store, source } of HANDLERS) {
+      const entry = join(SCRATCH, `${contender.toLowerCase()}-${store}-handler.ts`);
+      writeFileSync(join(ROOT, entry), source);
       const bundle = await bundleHandler(entry, { format: 'esm', outdir: out.dir, minify: true });
       rows.push({
+        contender,
         store,
         bytes: bundle.bytes,
         gzipBytes: gzipSync(readFileSync(bundle.file)).length,
         coldImportMs: median(Array.from({ length: IMPORT_RUNS }, () => coldImportMs(bundle.file))),
-        storesInBundle: storesIn(bundle.inputs),
+        storesInBundle: storesInBundle(bundle.inputs),
       });
     }
     return rows;
@@ -83,6 +109,12 @@ function coldImportMs(file: string): number {
   return Number(output.trim());
 }
 
+// The examples' check knows idemkit's drivers; Powertools' Redis layer runs on @redis/client.
+function storesInBundle(inputs: readonly string[]): string[] {
+  const stores = storesIn(inputs);
+  return !stores.includes('redis') && inputs.some((input) => input.includes('/@redis/client/')) ? ['redis', ...stores] : stores;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -90,10 +122,10 @@ function median(values: number[]): number {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = await measureBundles();
-  console.log('store     bundle (min)   gzip       cold import   stores in the bundle');
+  console.log('contender   store     bundle (min)   gzip       cold import   stores in the bundle');
   for (const row of rows) {
     console.log(
-      `${row.store.padEnd(9)} ${`${(row.bytes / 1024).toFixed(1)} KiB`.padStart(12)}   ${`${(row.gzipBytes / 1024).toFixed(1)} KiB`.padStart(9)}` +
+      `${row.contender.padEnd(11)} ${row.store.padEnd(9)} ${`${(row.bytes / 1024).toFixed(1)} KiB`.padStart(12)}   ${`${(row.gzipBytes / 1024).toFixed(1)} KiB`.padStart(9)}` +
         `  ${`${row.coldImportMs.toFixed(1)} ms`.padStart(10)}    ${row.storesInBundle.join(', ') || '-'}`,
     );
   }

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { measureBundles } from './bundle-size.js';
 import { dynamodbBench } from './contenders/dynamodb.js';
 import { postgresBench } from './contenders/postgres.js';
 import { redisBench } from './contenders/redis.js';
@@ -15,7 +16,7 @@ import { startDynamoDB } from './lib/dynamodb-local.js';
 import { REPO_ROOT } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
-import { CACHE_HEADER, cacheRows, MEMORY_HEADER, memoryRows, STORE_HEADER, STORE_TITLES, storeRows, STRATEGY_HEADER, strategyRows, type BenchReport } from './lib/report.js';
+import { BUNDLE_HEADER, bundleRows, CACHE_HEADER, cacheRows, MEMORY_HEADER, memoryRows, STORE_HEADER, STORE_TITLES, storeRows, STRATEGY_HEADER, strategyRows, type BenchReport } from './lib/report.js';
 import { textTable } from './lib/table.js';
 import { completedDuplicates } from './scenarios/duplicates.js';
 import { hotKey } from './scenarios/hot-key.js';
@@ -69,6 +70,8 @@ const loadAtStart = os.loadavg()[0]!;
 const stores = await benchStores();
 log('key strategies…');
 const strategies = await measureStrategies(quick ? 300 : 1500);
+log('cold start: bundles…');
+const bundles = await measureBundles();
 log('MemoryStore footprint…');
 const memory = await measureMemory(quick ? [100_000] : [100_000, 1_000_000]);
 
@@ -80,6 +83,7 @@ const report: BenchReport = {
   stores,
   strategies,
   memory,
+  bundles,
 };
 
 for (const { server, results, cache } of stores) {
@@ -87,6 +91,7 @@ for (const { server, results, cache } of stores) {
   if (cache !== undefined) console.log(`\n${server}, in-process caches\n${textTable(CACHE_HEADER, cacheRows(results, cache))}`);
 }
 console.log(`\nKey strategies on a ${strategies.eventBytes}-byte Genesys event\n${textTable(STRATEGY_HEADER, strategyRows(strategies.results))}`);
+console.log(`\nCold start\n${textTable(BUNDLE_HEADER, bundleRows(bundles))}`);
 console.log(`\nMemoryStore footprint\n${textTable(MEMORY_HEADER, memoryRows(memory))}`);
 if (out !== undefined) {
   writeFileSync(out, renderMarkdown(report));

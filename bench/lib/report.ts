@@ -1,4 +1,5 @@
 import type { StoreKind } from '../contenders/types.js';
+import type { BundleFigures } from '../bundle-size.js';
 import type { MemoryResult } from '../scenarios/memory.js';
 import type { ScenarioResult } from '../scenarios/measure.js';
 import type { StrategyResult } from '../scenarios/strategies.js';
@@ -15,6 +16,8 @@ export interface BenchReport {
   stores: { store: StoreKind; server: string; results: ScenarioResult[]; cache?: ScenarioResult[] }[];
   strategies: { eventBytes: number; results: StrategyResult[] };
   memory: MemoryResult[];
+  /** Cold start: the wrapped handler per store, bundled as CDK's NodejsFunction does. */
+  bundles: BundleFigures[];
 }
 
 export const STORE_TITLES: Record<StoreKind, string> = {
@@ -115,4 +118,24 @@ export const MEMORY_HEADER: Row = ['completed keys', 'heap', 'bytes/key', 'time 
 
 export function memoryRows(results: readonly MemoryResult[]): Row[] {
   return results.map((result) => [num(result.keys), mib(result.heapBytes), num(result.bytesPerKey), `${num(result.elapsedMs)} ms`]);
+}
+
+export const BUNDLE_HEADER: Row = ['contender', 'store', 'bundle (minified)', 'gzip', 'cold import (median)', 'stores in the bundle', 'idemkit ÷ Powertools: bytes', 'import time'];
+
+/** One row per bundle; the ratios compare idemkit's bundle with Powertools' on the same store. */
+export function bundleRows(bundles: readonly BundleFigures[]): Row[] {
+  const kib = (bytes: number) => `${num(bytes / 1024, 1)} KiB`;
+  return bundles.map((row) => {
+    const theirs = row.contender === 'Powertools' ? bundles.find((other) => other.contender === 'idemkit' && other.store === row.store) : undefined;
+    return [
+      row.contender,
+      row.store,
+      kib(row.bytes),
+      kib(row.gzipBytes),
+      `${num(row.coldImportMs, 1)} ms`,
+      row.storesInBundle.join(', ') || '–',
+      theirs === undefined ? '' : `×${num(theirs.bytes / row.bytes, 2)}`,
+      theirs === undefined ? '' : `×${num(theirs.coldImportMs / row.coldImportMs, 2)}`,
+    ];
+  });
 }
