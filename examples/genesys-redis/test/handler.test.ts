@@ -4,7 +4,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { closeSharedStores } from '@idemkit/eventbridge';
+import { closeSharedStores, genesysCloud } from '@idemkit/eventbridge';
+import { RedisStore } from '@idemkit/redis';
 import { logActivity } from '../src/crm.js';
 import { handler } from '../src/handler.js';
 import { genesysEvent, reEmitted, resent } from './genesys-events.js';
@@ -168,9 +169,15 @@ describe('genesys-redis handler', () => {
     const { conversationId, agent } = conversation();
     const result = await handler(genesysEvent({ conversationId, participantId: agent, topic: 'user.start', eventTime: T0 }), context);
 
-    const records = await keysUnder(`${PREFIX}:*${conversationId}*:record`);
+    const event = genesysEvent({ conversationId, participantId: agent, topic: 'user.start', eventTime: T0 });
+    const records = await keysUnder(`${PREFIX}:*${conversationId}*`);
     expect(records).toHaveLength(1);
     expect(records[0]).toContain('genesys-crm-sync/logConversationActivity:genesysCloud:');
-    expect(await redis.hgetall(records[0]!)).toMatchObject({ status: 'completed', result: JSON.stringify(result) });
+    // Read back through the store's own API, whatever its layout on the server.
+    const key = `genesys-crm-sync/logConversationActivity:${genesysCloud().keyFor(event).key}`;
+    expect(await new RedisStore({ client: redis, prefix: PREFIX }).get(key)).toMatchObject({
+      status: 'completed',
+      result: JSON.stringify(result),
+    });
   });
 });
