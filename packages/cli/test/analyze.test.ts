@@ -164,22 +164,24 @@ describe('a capture no preset fits (order status changes)', () => {
 });
 
 describe('generated streams', () => {
-  it('for any mix of duplicates, the recommendation runs each logical event once', async () => {
+  it('for any mix of duplicates, from either source, the recommendation runs each logical event once', async () => {
     const rate = fc.double({ min: 0, max: 0.6, noNaN: true });
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 1_000_000 }),
+        fc.constantFrom('genesys', 'orders'),
+        fc.integer({ min: 6, max: 30 }),
         fc.record({ redelivery: rate, resend: rate, reEmit: rate, bucketBoundary: fc.double({ min: 0, max: 0.2, noNaN: true }), lateRedelivery: rate }),
-        fc.constantFrom(0, 10_000),
-        async (seed, rates, reorderBuffer) => {
-          const capture = genesysCapture({ seed, entities: 12, rates });
-          const file = await write(`stream-${seed}.jsonl`, capture);
+        fc.constantFrom(0, 2_000),
+        async (seed, source, entities, rates, reorderBuffer) => {
+          const capture = source === 'genesys' ? genesysCapture({ seed, entities, rates }) : ordersCapture({ seed, entities, rates });
+          const file = await write(`stream-${source}-${seed}.jsonl`, capture);
           const report = await analyze({ files: [file], reorderBuffer });
-          const runs = await runsPerLogicalEvent(capture, strategyOf(report.recommendation!.config), genesysTime);
+          const runs = await runsPerLogicalEvent(capture, strategyOf(report.recommendation!.config), source === 'genesys' ? genesysTime : orderTime);
           expect(notOnce(capture, runs)).toEqual([]);
         },
       ),
-      { numRuns: 8 },
+      { numRuns: Number(process.env.CLI_STREAM_RUNS ?? 8) },
     );
   });
 });

@@ -16,13 +16,13 @@ import type { AnalysisReport, AnalyzeOptions, GapReport, Progress, StrategyRepor
 export const ANALYZE_DEFAULTS = {
   retentionMs: 3_600_000,
   maxEntries: 25_000,
-  reorderBuffer: 5_000,
+  reorderBuffer: 2_000,
   sampleSize: 2_000,
   examples: 5,
 } as const;
 
 // Deliveries kept whole, to show which fields differ between an example and its counterpart.
-const RECENT_DELIVERIES = 2_048;
+const RECENT_DELIVERIES = 1_024;
 
 type Settings = { -readonly [K in keyof typeof ANALYZE_DEFAULTS]: number };
 

@@ -75,7 +75,7 @@ export interface RunOptions {
 
 // How many fencing tokens are remembered to name what a duplicate was suppressed against: no more
 // than the recent deliveries kept whole, since only those can show their differing fields.
-const HOLDERS = 2_048;
+const HOLDERS = 1_024;
 
 /**
  * Runs one candidate strategy through the real engine — `IdempotencyEngine` over a `MemoryStore`

@@ -32,7 +32,7 @@ export interface AnalyzeOptions {
   maxEntries?: number;
   /**
    * Deliveries held back to put them in event-time order; 0 keeps arrival order.
-   * @default 5000
+   * @default 2000
    */
   reorderBuffer?: number;
   /**

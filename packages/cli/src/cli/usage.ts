@@ -15,7 +15,7 @@ Options:
   --window-ms N          use this window for windowed candidates instead of choosing it from the gaps
   --retention-ms N       how long keys are remembered, in event time (default 3600000: the engine's)
   --max-entries N        occurrences each candidate's in-memory store holds (default 25000)
-  --reorder-buffer N     deliveries held back to restore event-time order (default 5000; 0: arrival order)
+  --reorder-buffer N     deliveries held back to restore event-time order (default 2000; 0: arrival order)
   --sample N             events read to discover fields (default 2000)
   --time PATH            the event-time field (default: found in the sample)
   --entity PATH          the entity of the identity duplicates are judged by

@@ -113,11 +113,18 @@ export function genesysCapture(options: CaptureOptions = {}): GeneratedCapture {
   const logicalOf = new Map<string, number>();
   const repeatArrival = new Map<number, number>();
   const attributeCount = options.attributes ?? 0;
+  const attributesOf = new Map<string, Record<string, string>>();
   const attributes =
     attributeCount === 0
       ? undefined
-      : (conversation: string) =>
-          Object.fromEntries(Array.from({ length: attributeCount }, (_, i) => [`ivr.step${i}`, `${conversation}:${'menu-choice-'.repeat(6)}${i}`]));
+      : (conversation: string) => {
+          let found = attributesOf.get(conversation);
+          if (found === undefined) {
+            found = Object.fromEntries(Array.from({ length: attributeCount }, (_, i) => [`ivr.step${i}`, `${conversation}:${'menu-choice-'.repeat(6)}${i}`]));
+            attributesOf.set(conversation, found);
+          }
+          return found;
+        };
   let extra = counter;
 
   const deliver = (logical: number, fields: Omit<Logical, 'logical'>, arrival: number): Record<string, unknown> => {

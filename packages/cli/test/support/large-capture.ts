@@ -13,7 +13,7 @@ export async function writeLargeCapture(file: string, targetBytes: number): Prom
   let events = 0;
   const start = Date.UTC(2024, 2, 1);
   for (let block = 0; bytes < targetBytes; block++) {
-    const capture = genesysCapture({ seed: 1_000 + block, entities: 400, attributes: 12, startMs: start + block * 2 * 3_600_000 });
+    const capture = genesysCapture({ seed: 1_000 + block, entities: 150, attributes: 40, startMs: start + block * 2 * 3_600_000 });
     const text = `${capture.events.map((event) => JSON.stringify(event)).join('\n')}\n`;
     bytes += Buffer.byteLength(text);
     events += capture.events.length;
