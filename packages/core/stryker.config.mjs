@@ -21,7 +21,12 @@ export default {
   tempDirName: '.stryker-tmp',
   ignorePatterns: ['dist', 'coverage'],
   concurrency: 2,
-  timeoutMS: 10_000,
+  // Generous: on a busy 2-core machine a slow run must not pass for a mutant caught by timing out.
+  timeoutMS: 15_000,
+  timeoutFactor: 2,
+  // A re-run tests only the mutants whose code or covering tests changed; `--force` re-tests all.
+  incremental: true,
+  incrementalFile: '../../.tmp/mutation/stryker-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: '../../.tmp/mutation/index.html' },
   jsonReporter: { fileName: '../../.tmp/mutation/mutation.json' },
