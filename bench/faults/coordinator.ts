@@ -12,14 +12,15 @@ import { createSchema, dropSchema, NOW_MS } from './schema.js';
 import { PG_STORE_TABLE, storeConnectionName } from './stores.js';
 import { makeStream, type Stream } from './stream.js';
 import { CuttableProxy } from './tcp-proxy.js';
-import type { HarnessOptions, HarnessReport, WorkerConfig } from './types.js';
+import type { HarnessOptions, HarnessReport, PlannedFault, WorkerConfig } from './types.js';
 import { WorkerPool } from './workers.js';
 
 /**
  * Runs the fault harness once on one store: ≥ 6 worker processes consume a stream of Genesys
  * events with duplicates through makeIdempotent, while handlers fail, workers are SIGKILLed
- * mid-handler, handlers outlive their lease, and the store's connections are cut. Then counts,
- * from the ledger, the logical events that took effect twice or never.
+ * mid-handler, handlers outlive their lease (slow ones with the heartbeat on and off), and the
+ * store's connections are cut. Then counts, from the ledger, the logical events that took effect
+ * twice or never.
  */
 export async function runHarness(options: HarnessOptions): Promise<HarnessReport> {
   if (options.workers < 6) throw new Error('the harness runs at least 6 workers');
@@ -45,6 +46,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
       ...(tools.proxy ? { dynamodbEndpoint: tools.proxy.url, dynamodbTable: runId } : {}),
       visibilityMs: options.visibilityMs,
       leaseMarginMs: options.leaseMarginMs,
+      slowHandler: options.slowHandler,
     });
 
     log(`${options.store}: starting ${options.workers} workers`);
@@ -67,7 +69,8 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
         .catch((error: Error) => log(`connection cut failed: ${error.message}`));
     }, options.cutEveryMs);
 
-    const unacked = await waitUntilAcked(admin, schema, started + options.deadlineMs);
+    // Counted from the stream's start: starting the workers can take seconds on a loaded machine.
+    const unacked = await waitUntilAcked(admin, schema, Date.now() + options.deadlineMs);
     log(`${options.store}: ${unacked === 0 ? 'every delivery acknowledged' : `${unacked} deliveries left`} after ${Date.now() - started} ms`);
     clearInterval(cutTimer);
     await pool.stop();
@@ -83,8 +86,18 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
         workerKilled: pool.kills,
         connectionCut: connectionsCut,
         leaseLapsed: counters['fault: lease lapsed, taken over'] ?? 0,
+        slowHandler: counters['fault: slow handler, heartbeat on'] ?? 0,
+        slowHandlerNoHeartbeat: counters['fault: slow handler, heartbeat off'] ?? 0,
       },
+      planned: options.planned,
       doubleEffects: outcome.doubles,
+      slowHandlers: {
+        heartbeat: { slowRuns: counters['fault: slow handler, heartbeat on'] ?? 0, doubleEffects: outcome.doublesOf['slowHandler'] ?? 0 },
+        noHeartbeat: {
+          slowRuns: counters['fault: slow handler, heartbeat off'] ?? 0,
+          doubleEffects: outcome.doublesOf['slowHandlerNoHeartbeat'] ?? 0,
+        },
+      },
       doubleEffectRows: outcome.doubleRows,
       lostEvents: outcome.lost,
       unacked,
@@ -162,29 +175,41 @@ async function waitUntilAcked(db: Client, schema: string, deadline: number): Pro
   }
 }
 
-/** Double effects and lost events, from the ledger against the ground truth. */
+/**
+ * Double effects and lost events, from the ledger against the ground truth. The slow handlers
+ * without a heartbeat are expected to double: they are counted apart (`doublesOf`), by fault.
+ */
 async function countEffects(
   db: Client,
   schema: string,
-): Promise<{ doubles: number; lost: number; receives: number; doubleRows: string[] }> {
+): Promise<{ doubles: number; lost: number; receives: number; doubleRows: string[]; doublesOf: Record<string, number> }> {
+  const perEvent = `
+    SELECT l.logical_id, l.fault, count(g.logical_id) AS effects
+    FROM "${schema}".logical_events AS l LEFT JOIN "${schema}".ledger AS g USING (logical_id)
+    GROUP BY l.logical_id, l.fault`;
   const { rows } = await db.query<{ doubles: string; lost: string; receives: string }>(`
     SELECT
-      count(*) FILTER (WHERE effects > 1) AS doubles,
+      count(*) FILTER (WHERE effects > 1 AND fault IS DISTINCT FROM '${EXPECTED_TO_DOUBLE}') AS doubles,
       count(*) FILTER (WHERE effects = 0) AS lost,
       (SELECT sum(receives) FROM "${schema}".deliveries) AS receives
-    FROM (
-      SELECT l.logical_id, count(g.logical_id) AS effects
-      FROM "${schema}".logical_events AS l LEFT JOIN "${schema}".ledger AS g USING (logical_id)
-      GROUP BY l.logical_id
-    ) AS per_event`);
+    FROM (${perEvent}) AS per_event`);
   const row = rows[0]!;
+  const byFault = await db.query<{ fault: string; doubles: string }>(`
+    SELECT fault, count(*) FILTER (WHERE effects > 1) AS doubles FROM (${perEvent}) AS per_event
+    WHERE fault IS NOT NULL GROUP BY fault`);
   const details = await db.query<{ line: string }>(`
-    SELECT 'logical event ' || logical_id || ': ' || string_agg(fencing_token || '@' || worker || ' ' || to_char(at, 'HH24:MI:SS.MS'), ', ' ORDER BY at) AS line
-    FROM "${schema}".ledger GROUP BY logical_id HAVING count(*) > 1`);
+    SELECT 'logical event ' || g.logical_id || ': ' || string_agg(g.fencing_token || '@' || g.worker || ' ' || to_char(g.at, 'HH24:MI:SS.MS'), ', ' ORDER BY g.at) AS line
+    FROM "${schema}".ledger AS g JOIN "${schema}".logical_events AS l USING (logical_id)
+    WHERE l.fault IS DISTINCT FROM '${EXPECTED_TO_DOUBLE}'
+    GROUP BY g.logical_id HAVING count(*) > 1`);
   return {
     doubles: Number(row.doubles),
     lost: Number(row.lost),
     receives: Number(row.receives),
     doubleRows: details.rows.map((detail) => detail.line),
+    doublesOf: Object.fromEntries(byFault.rows.map((entry) => [entry.fault, Number(entry.doubles)])),
   };
 }
+
+/** The planned fault whose logical events take effect twice by design: slow handlers without a heartbeat. */
+const EXPECTED_TO_DOUBLE: PlannedFault = 'slowHandlerNoHeartbeat';

@@ -38,6 +38,18 @@ export class FencedLedger {
     return rows[0] === undefined ? 0 : Number(rows[0].token);
   }
 
+  /**
+   * Writes the effect with no fence at all, as a handler does whose downstream cannot take a token
+   * (an e-mail, a third-party API): only the claim keeps a second copy from running beside it.
+   */
+  async writeUnfenced(logicalId: number, token: number, worker: string): Promise<void> {
+    await this.db.query({
+      name: `ledger_write_unfenced_${this.schema}`,
+      text: `INSERT INTO "${this.schema}".ledger (logical_id, fencing_token, worker) VALUES ($1, $2, $3)`,
+      values: [logicalId, token, worker],
+    });
+  }
+
   /** Writes the effect if `token` is still the fence's; false when a newer holder took the key over. */
   async write(key: string, token: number, logicalId: number, worker: string): Promise<boolean> {
     const { rowCount } = await this.db.query({

@@ -7,14 +7,21 @@ import type { HarnessOptions } from './types.js';
  * seconds; the cuts come often enough to land several times in a run.
  */
 export function harnessOptions(form: 'short' | 'long', store: StoreKind): HarnessOptions {
-  const common = { store, workers: 6, visibilityMs: 1_200, leaseMarginMs: 100 };
+  // Slow handlers: a 3 s lease (beaten every second with the heartbeat, so a beat may be late by
+  // two seconds — DynamoDB Local under load, a retried request — before the claim lapses) and a
+  // redelivery 3.5 s in, when the lease has lapsed unless the heartbeat kept it. Each holds a
+  // worker until the redelivery has been judged, so the short form plans only two of each.
+  const slowHandler = { leaseMs: 3_000, duplicateAfterMs: 3_500 };
+  // Eight workers: lapsed-lease and slow handlers each hold one until another worker has judged a
+  // redelivery of their event, and killed workers take seconds to replace; six could all be held.
+  const common = { store, workers: 8, visibilityMs: 1_200, leaseMarginMs: 100, slowHandler };
   return form === 'short'
     ? {
         ...common,
         // DynamoDB Local answers in milliseconds, not microseconds: fewer events keep it near 15 s.
         logicalEvents: store === 'dynamodb' ? 120 : 160,
         streamMs: 3_000,
-        planned: { handlerError: 6, workerKilled: 2, leaseLapsed: 2 },
+        planned: { handlerError: 6, workerKilled: 2, leaseLapsed: 2, slowHandler: 2, slowHandlerNoHeartbeat: 2 },
         cutEveryMs: 1_000,
         deadlineMs: 30_000,
       }
@@ -22,7 +29,7 @@ export function harnessOptions(form: 'short' | 'long', store: StoreKind): Harnes
         ...common,
         logicalEvents: 2_000,
         streamMs: 40_000,
-        planned: { handlerError: 60, workerKilled: 12, leaseLapsed: 12 },
+        planned: { handlerError: 60, workerKilled: 12, leaseLapsed: 12, slowHandler: 12, slowHandlerNoHeartbeat: 12 },
         cutEveryMs: 2_500,
         deadlineMs: 180_000,
       };

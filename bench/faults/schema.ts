@@ -7,6 +7,7 @@ import type { Queryable } from '../lib/pg.js';
 //   fence           the highest fencing token seen per idempotency key, guarding the ledger
 //   ledger          the side effect: one row per execution, NO unique constraint, so a double effect shows
 //   faults_fired    each planned fault fires once (the retry then succeeds)
+//   busy_answers    deliveries answered "in progress elsewhere", per logical event, by when their claim began
 
 /** Creates the run's schema and tables. */
 export async function createSchema(db: Queryable, schema: string): Promise<void> {
@@ -32,6 +33,7 @@ export async function createSchema(db: Queryable, schema: string): Promise<void>
       at            timestamptz NOT NULL DEFAULT clock_timestamp()
     );
     CREATE TABLE "${schema}".faults_fired (logical_id int, kind text, PRIMARY KEY (logical_id, kind));
+    CREATE TABLE "${schema}".busy_answers (logical_id int NOT NULL, at bigint NOT NULL);
   `);
 }
 

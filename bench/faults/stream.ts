@@ -37,8 +37,15 @@ const STATES = ['start', 'connected', 'end', 'wrapup'];
  * with one window anchor per key, a late redelivery of the first occurrence arriving after the
  * second re-anchored the key would run again — the documented single-anchor caveat
  * (docs/choosing-a-key-strategy.md), which this harness does not set out to measure.
+ *
+ * An event planned a slow handler also gets a redelivery `slowHandler.duplicateAfterMs` after its
+ * original, while that handler still runs past its lease.
  */
-export function makeStream(options: Pick<HarnessOptions, 'logicalEvents' | 'streamMs' | 'planned'>, random = Math.random): Stream {
+export function makeStream(
+  options: Pick<HarnessOptions, 'logicalEvents' | 'streamMs' | 'planned' | 'slowHandler'>,
+  random = Math.random,
+): Stream {
+  const faults = planFaults(options, random);
   const deliveries: PlannedDelivery[] = [];
   const startMs = Date.now();
   const spacing = options.streamMs / options.logicalEvents;
@@ -58,6 +65,8 @@ export function makeStream(options: Pick<HarnessOptions, 'logicalEvents' | 'stre
     const add = (kind: DeliveryKind, copy: GenesysEvent, delayMs: number) =>
       deliveries.push({ logicalId, kind, event: copy, offsetMs: offsetMs + Math.round(delayMs) });
     add('original', event, 0);
+    const fault = faults.get(logicalId);
+    if (fault === 'slowHandler' || fault === 'slowHandlerNoHeartbeat') add('redelivery', event, options.slowHandler.duplicateAfterMs);
     const roll = random();
     // About half the logical events get duplicates: some racing the original, some long after it.
     if (roll < 0.2) add('redelivery', event, random() < 0.5 ? random() * 20 : random() * options.streamMs * 0.3);
@@ -68,7 +77,7 @@ export function makeStream(options: Pick<HarnessOptions, 'logicalEvents' | 'stre
     }
     if (roll < 0.05) add('redelivery', event, random() * options.streamMs * 0.5);
   }
-  return { deliveries, faults: planFaults(options, random) };
+  return { deliveries, faults };
 }
 
 /** Spreads the planned faults over distinct logical events, away from the very start. */

@@ -1,7 +1,17 @@
 import type { StoreKind } from '../contenders/types.js';
 
-/** The faults the harness injects; each must fire at least once for a run to prove anything. */
-export type FaultKind = 'handlerError' | 'workerKilled' | 'connectionCut' | 'leaseLapsed';
+/**
+ * The faults the harness injects; each must fire at least once for a run to prove anything.
+ * `slowHandler` and `slowHandlerNoHeartbeat`: a handler that runs past its lease once (outside
+ * Lambda, on a configured lease) while a duplicate arrives, with the lease heartbeat on and off.
+ */
+export type FaultKind =
+  | 'handlerError'
+  | 'workerKilled'
+  | 'connectionCut'
+  | 'leaseLapsed'
+  | 'slowHandler'
+  | 'slowHandlerNoHeartbeat';
 
 /** Faults planned on logical events (connection cuts are timed by the coordinator instead). */
 export type PlannedFault = Exclude<FaultKind, 'connectionCut'>;
@@ -15,8 +25,10 @@ export interface HarnessOptions {
   workers: number;
   /** Over how long the first deliveries of the stream become visible, ms. */
   streamMs: number;
-  /** Logical events planned to fail / be killed / run past their lease. */
+  /** Logical events planned to fail / be killed / run past their lease / run slow. */
   planned: Record<PlannedFault, number>;
+  /** How the slow handlers run (faults `slowHandler` and `slowHandlerNoHeartbeat`). */
+  slowHandler: SlowHandlerOptions;
   /** Time between two cuts of the store's connections, ms. */
   cutEveryMs: number;
   /**
@@ -26,12 +38,32 @@ export interface HarnessOptions {
   visibilityMs: number;
   /** Added to the remaining time to make the lease (`leaseMarginMs` of makeIdempotent). */
   leaseMarginMs: number;
-  /** Give up (and fail) when deliveries are still unacknowledged after this long, ms. */
+  /** Give up (and fail) when deliveries are still unacknowledged this long after the stream starts, ms. */
   deadlineMs: number;
   /** Endpoint of DynamoDB Local, for `store: 'dynamodb'`. */
   dynamodbEndpoint?: string;
   /** Progress lines go here (stderr in the CLI, nowhere in tests). */
   log?: (line: string) => void;
+}
+
+/**
+ * A slow handler runs past its `leaseMs` (it is called without a Lambda context, as `idempotent()`
+ * outside Lambda is, so the configured lease applies) until a redelivery of its event, arriving
+ * `duplicateAfterMs` after the original, has been judged after that lease would have lapsed: taken
+ * the claim over, or been answered "in progress". Its effect is written without the fence (a
+ * downstream that cannot take a token), so only the claim stops the redelivery from running it a
+ * second time: kept by the heartbeat, or taken over without it.
+ */
+export interface SlowHandlerOptions {
+  leaseMs: number;
+  duplicateAfterMs: number;
+}
+
+/** Double effects among the logical events of one slow-handler fault. */
+export interface SlowHandlerReport {
+  /** Slow handlers that ran (the fault fired). */
+  slowRuns: number;
+  doubleEffects: number;
 }
 
 /** What one run found, per store. */
@@ -42,8 +74,15 @@ export interface HarnessReport {
   /** Deliveries handed to workers, redeliveries after failures and timeouts included. */
   receives: number;
   faults: Record<FaultKind, number>;
-  /** Logical events with more than one ledger row. */
+  /** The faults planned on logical events (a kind planned 0 times is not expected to fire). */
+  planned: Record<PlannedFault, number>;
+  /**
+   * Logical events with more than one ledger row, except those of `slowHandlerNoHeartbeat`, which
+   * are expected to double (they are reported in `slowHandlers`).
+   */
   doubleEffects: number;
+  /** The slow-handler scenario: double effects with the heartbeat on (must be 0) and off (expected above 0). */
+  slowHandlers: Record<'heartbeat' | 'noHeartbeat', SlowHandlerReport>;
   /** For each double effect, its ledger rows (`token@worker`), to see which holders wrote. */
   doubleEffectRows: string[];
   /** Logical events with no ledger row once every delivery was acknowledged. */
@@ -77,6 +116,7 @@ export interface WorkerConfig {
   dynamodbTable?: string;
   visibilityMs: number;
   leaseMarginMs: number;
+  slowHandler: SlowHandlerOptions;
 }
 
 /** Messages a worker sends the coordinator. */

@@ -61,6 +61,16 @@ async function waitForTakeover(key: string, token: number): Promise<boolean> {
 }
 
 let current: ReceivedDelivery | undefined;
+// When the current delivery's call began: its claim is judged no earlier.
+let attemptAt = 0;
+
+/**
+ * Records that a delivery of `logicalId` was answered "in progress elsewhere" by a claim made no
+ * earlier than `attemptAt` (epoch ms, this machine's clock, which the stores' leases use too).
+ */
+async function noteBusyAnswer(logicalId: number, attemptAt: number): Promise<void> {
+  await db.query({ text: `INSERT INTO "${config!.schema}".busy_answers VALUES ($1, $2)`, values: [logicalId, attemptAt] });
+}
 
 const handle = makeIdempotent(
   async (_event: GenesysEvent) => {
@@ -90,6 +100,64 @@ const handle = makeIdempotent(
   },
   { store, strategy: { preset: 'genesysCloud' }, namespace: config.runId, leaseMarginMs: config.leaseMarginMs, logger, env: false },
 );
+
+// Slow handlers run past their lease once, called without a Lambda context (as `idempotent()` runs
+// outside Lambda), so the configured lease applies. Their effect is not fenced: only the claim
+// stops a redelivery from running beside them. With the heartbeat the claim holds; without it the
+// redelivery takes the lapsed claim over and the effect happens twice.
+const SLOW_FAULTS = { slowHandler: 'heartbeat on', slowHandlerNoHeartbeat: 'heartbeat off' } as const;
+type SlowFault = keyof typeof SLOW_FAULTS;
+
+/**
+ * A slow handler runs until a redelivery of its event has been judged after its first lease would
+ * have lapsed: it took the claim over (a newer token registered), or it was answered "in progress"
+ * (the heartbeat held the claim). Bounded, like the lapsed-lease wait.
+ */
+async function waitForJudgedRedelivery(key: string, token: number, logicalId: number, lapsesAt: number): Promise<boolean> {
+  const giveUpAt = Date.now() + 10_000;
+  while (Date.now() < giveUpAt) {
+    if ((await ledger.current(key)) > token) return true;
+    const { rowCount } = await db.query({
+      text: `SELECT 1 FROM "${config!.schema}".busy_answers WHERE logical_id = $1 AND at > $2 LIMIT 1`,
+      values: [logicalId, lapsesAt],
+    });
+    if (rowCount === 1) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+function slowHandlerFor(fault: SlowFault) {
+  return makeIdempotent<GenesysEvent, { written: boolean }, undefined>(
+    async () => {
+      const delivery = current!;
+      const claim = currentClaim()!;
+      const lapsesAt = claim.leaseExpiresAt;
+      // Registered only so a take-over shows; the write below does not check it.
+      await ledger.register(claim.key, claim.fencingToken);
+      if (await fire(delivery.logicalId, fault)) {
+        count(`fault: slow handler, ${SLOW_FAULTS[fault]}`);
+        const judged = await waitForJudgedRedelivery(claim.key, claim.fencingToken, delivery.logicalId, lapsesAt);
+        if (!judged) count(`slow handler, ${SLOW_FAULTS[fault]}: no redelivery judged in time`);
+      }
+      await ledger.writeUnfenced(delivery.logicalId, claim.fencingToken, config!.worker);
+      return { written: true };
+    },
+    {
+      store,
+      strategy: { preset: 'genesysCloud' },
+      namespace: config!.runId,
+      leaseMs: config!.slowHandler.leaseMs,
+      heartbeat: fault === 'slowHandler',
+      logger,
+      env: false,
+    },
+  );
+}
+const slowHandlers: Record<SlowFault, ReturnType<typeof slowHandlerFor>> = {
+  slowHandler: slowHandlerFor('slowHandler'),
+  slowHandlerNoHeartbeat: slowHandlerFor('slowHandlerNoHeartbeat'),
+};
 
 // How a failed delivery is counted: the faults the harness injects (and the retries they cause)
 // read as such, so a passing run's counters say "failed:" only for what nobody planned.
@@ -122,13 +190,17 @@ while (!stopping) {
   current = delivery;
   count('receive');
   try {
-    await handle(JSON.parse(delivery.body) as GenesysEvent, lambdaContext(config.visibilityMs));
+    const event = JSON.parse(delivery.body) as GenesysEvent;
+    attemptAt = Date.now();
+    const slow = delivery.fault !== null && Object.hasOwn(slowHandlers, delivery.fault) ? slowHandlers[delivery.fault as SlowFault] : undefined;
+    await (slow === undefined ? handle(event, lambdaContext(config.visibilityMs)) : slow(event, undefined));
     count((await queue.ack(delivery)) ? 'acked' : 'ack refused: redelivered meanwhile');
   } catch (error) {
     const outcome = outcomeOf(error);
     count(outcome);
     // Like SQS: back on the queue, a little later when the key is busy elsewhere.
     const busy = (error as Error)?.name === 'IdempotencyInProgressError';
+    if (busy) await noteBusyAnswer(delivery.logicalId, attemptAt).catch(() => count('queue error'));
     await queue.retryLater(delivery, busy ? 200 : 50).catch(() => count('queue error'));
   }
 }
