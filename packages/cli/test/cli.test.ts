@@ -124,8 +124,16 @@ describe('arguments', () => {
     expect(await fails(['analyze', 'x.jsonl', '--no-discover'])).toEqual({ code: 2, err: expect.stringContaining('--no-discover') });
   });
 
-  it('an unreadable file exits 1 with the system error', async () => {
+  it('an unreadable file exits 1 with the system error, and so does an --html path that cannot be written', async () => {
     expect(await fails(['analyze', dir.path('missing.jsonl')])).toEqual({ code: 1, err: expect.stringMatching(/idemkit: ENOENT: no such file/) });
+    expect(await fails(['analyze', file, '--html', dir.path('no/such/dir/report.html')])).toEqual({ code: 1, err: expect.stringMatching(/idemkit: --html: ENOENT/) });
+  });
+
+  it('an empty capture is no error: there is just nothing to recommend', async () => {
+    const cli = io();
+    expect(await main(['analyze', await dir.write('empty.jsonl', '')], cli)).toBe(0);
+    expect(cli.out()).toMatch(/^idemkit analyze: 0 deliveries/);
+    expect(cli.out()).toContain('No recommendation');
   });
 
   it('no command, help or --help prints the usage', async () => {

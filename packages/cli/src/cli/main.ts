@@ -50,18 +50,27 @@ export async function main(argv: readonly string[], io: CliIo = process, about: 
       io.stderr.write(`idemkit: ${error.field}: ${problemOf(error)}\n`);
       return EXIT.usage;
     }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      io.stderr.write(`idemkit: ${(error as Error).message}\n`);
-      return EXIT.failed;
-    }
-    throw error;
+    if (!isFileError(error)) throw error;
+    io.stderr.write(`idemkit: ${error.message}\n`);
+    return EXIT.failed;
   }
   bar?.done();
   io.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { width: io.stdout.columns ?? 100 }));
   if (command.html !== undefined) {
-    await writeFile(command.html, renderHtml(report));
+    try {
+      await writeFile(command.html, renderHtml(report));
+    } catch (error) {
+      if (!isFileError(error)) throw error;
+      io.stderr.write(`idemkit: --html: ${error.message}\n`);
+      return EXIT.failed;
+    }
     io.stderr.write(`idemkit: HTML report written to ${command.html}\n`);
   }
   return EXIT.ok;
+}
+
+// A file system error (ENOENT, EACCES, EISDIR…): the user's to fix, so a message, not a stack.
+function isFileError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
