@@ -1,34 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyStoreError, type ClaimRequest } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
 import { keyOf, loseReplies, throttle, type SentCommand } from './faults.js';
-import { createTestTable, localClient, recordRequests } from './helpers.js';
+import { recordRequests, useTable } from './helpers.js';
 
 // Issue 11 item 3: a claimMany is one conditional write per item, so one of them can fail
 // (throttling, network) after others landed. The store's answer: a failed batch leaves nothing
 // claimed — it sends no further item, releases every claim it made (fenced by their tokens, and
 // found by their nonce when the reply was lost) and throws — so the redelivered batch runs.
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const clients: Array<ReturnType<typeof localClient>> = [];
+const table = useTable('batch-failures');
 let observer: DynamoDBStore;
 
-beforeAll(async () => {
-  table = await createTestTable({}, 'batch-failures');
-  observer = new DynamoDBStore({ client: newClient(), tableName: table.tableName });
-});
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await table?.drop();
+beforeAll(() => {
+  observer = new DynamoDBStore({ client: table.client, tableName: table.tableName });
 });
 
-function newClient(maxAttempts?: number) {
-  const client = localClient(maxAttempts === undefined ? {} : { maxAttempts });
-  clients.push(client);
-  return client;
-}
-
+const newClient = (maxAttempts: number) => table.newClient({ maxAttempts });
 const claimOf = (key: string, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({ key, leaseMs: 60_000, retentionMs: 600_000, ...overrides });
 const keys = (count: number) => Array.from({ length: count }, (_, i) => `batch-fail:${randomUUID()}:${i}`);
 const claimsOf = (key: string) => (sent: SentCommand) => sent.command === 'UpdateItemCommand' && keyOf(sent) === key;

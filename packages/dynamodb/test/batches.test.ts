@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
 import { gate as gateFirst, keyOf, type SentCommand } from './faults.js';
-import { createTestTable, localClient, recordRequests } from './helpers.js';
+import { recordRequests, useTable } from './helpers.js';
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
+const table = useTable('batches');
+const { client } = table;
 const requests = recordRequests(client);
 
-beforeAll(async () => {
-  table = await createTestTable({}, 'batches');
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
-});
 beforeEach(() => requests.reset());
 
 const storeWith = (concurrency?: number) => new DynamoDBStore({ client, tableName: table.tableName, concurrency });
@@ -49,7 +42,7 @@ describe('claimMany and completeMany', () => {
 
   it('items sharing a key are claimed in order: while the first is held, no later one is sent', async () => {
     const [a, b, c, d, e] = keys(5) as [string, string, string, string, string];
-    const gated = localClient();
+    const gated = table.newClient();
     const gate = gateFirst(gated, (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === a);
     const store = new DynamoDBStore({ client: gated, tableName: table.tableName, concurrency: 10 });
     const batch = [a, b, c, a, d, e, a];
@@ -60,7 +53,6 @@ describe('claimMany and completeMany', () => {
     expect(gate.sent.filter((sent) => keyOf(sent) === a)).toHaveLength(1);
     gate.open();
     const outcomes = await claiming;
-    gated.destroy();
     expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, true, false, true, true, false]);
     for (const repeat of [outcomes[3]!, outcomes[6]!]) {
       expect(repeat.record).toMatchObject({ key: a, status: 'in_progress', fencingToken: outcomes[0]!.record.fencingToken });
@@ -69,7 +61,7 @@ describe('claimMany and completeMany', () => {
 
   it('items sharing only another identity (anyOf) are claimed in order too', async () => {
     const [id1, id2, state, other] = keys(4) as [string, string, string, string];
-    const gated = localClient();
+    const gated = table.newClient();
     const isFirst = (sent: SentCommand) => sent.command === 'TransactWriteItemsCommand' && JSON.stringify(sent.input).includes(id1);
     const gate = gateFirst(gated, isFirst);
     const store = new DynamoDBStore({ client: gated, tableName: table.tableName, concurrency: 10 });
@@ -83,7 +75,6 @@ describe('claimMany and completeMany', () => {
     expect(gate.sent.filter((sent) => sent.command === 'TransactWriteItemsCommand')).toHaveLength(1);
     gate.open();
     const outcomes = await claiming;
-    gated.destroy();
     expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false]);
     expect(outcomes[2]!.record.key).toBe(state);
   });

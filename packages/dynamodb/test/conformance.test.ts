@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runStoreConformance, type StoreFactory } from '@idemkit/core/testing';
 import { DynamoDBStore, type DynamoDBStoreOptions } from '../src/index.js';
-import { createTestTable, localClient } from './helpers.js';
+import { localClient, useTable } from './helpers.js';
 
 type Layout = Omit<DynamoDBStoreOptions, 'client' | 'tableName' | 'clock'>;
 
 /** Every store gets its own DynamoDBClient (its own connections), so the race is a real one. */
 function suite(name: string, layout: Layout, concurrentClaimers: number): void {
-  let table: Awaited<ReturnType<typeof createTestTable>>;
-  beforeAll(async () => {
-    table = await createTestTable(layout, 'conformance');
-  });
-  afterAll(() => table?.drop());
+  const table = useTable('conformance', layout);
 
   const factory: StoreFactory = ({ clock }) => {
     const client = localClient();

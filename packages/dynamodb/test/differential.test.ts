@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore, type ClaimRequest, type IdempotencyRecord, type IdempotencyStore, type IdentityToken } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 // The item layout answers most claims blind (window buckets, the unwindowed slot) and the rest
 // exactly from the returned item; both must agree with core's rules everywhere. This test drives
@@ -45,15 +45,8 @@ function shape(record: IdempotencyRecord | undefined) {
   return { key, status, windowAnchor, result, owner, fingerprint, leaseExpiresAt, expiresAt, claimedAt };
 }
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
-beforeAll(async () => {
-  table = await createTestTable({}, 'differential');
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
-});
+const table = useTable('differential');
+const { client } = table;
 
 describe('DynamoDBStore agrees with MemoryStore', () => {
   it('on every call of generated streams', async () => {

@@ -8,10 +8,10 @@ import {
   ConditionalCheckFailedException,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { IdempotencyStoreError } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 const claimRequest = (key: string) => ({ key, leaseMs: 10_000, retentionMs: 60_000 });
 
@@ -22,15 +22,8 @@ async function storeError(action: Promise<unknown>): Promise<IdempotencyStoreErr
 }
 
 describe('errors from DynamoDB Local', () => {
-  let table: Awaited<ReturnType<typeof createTestTable>>;
-  const client = localClient();
-  beforeAll(async () => {
-    table = await createTestTable({}, 'errors');
-  });
-  afterAll(async () => {
-    client.destroy();
-    await table?.drop();
-  });
+  const table = useTable('errors');
+  const { client } = table;
 
   it('a missing table says so, names the table and is not retryable', async () => {
     const tableName = `idemkit-missing-${randomUUID()}`;
@@ -48,10 +41,9 @@ describe('errors from DynamoDB Local', () => {
   });
 
   it('rejected credentials are a non-retryable store error', async () => {
-    const badClient = localClient({ credentials: { accessKeyId: 'not a key!', secretAccessKey: 'x' } });
+    const badClient = table.newClient({ credentials: { accessKeyId: 'not a key!', secretAccessKey: 'x' } });
     const store = new DynamoDBStore({ client: badClient, tableName: table.tableName });
     const error = await storeError(store.claim(claimRequest(`err:${randomUUID()}`)));
-    badClient.destroy();
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/AWS rejected the credentials \(UnrecognizedClientException/);
     expect((error.cause as Error).name).toBe('UnrecognizedClientException');

@@ -1,25 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 // DynamoDB TTL deletes expired items up to days late: an occurrence
 // past expiresAt must count as absent while its item is still there, and fencing tokens must
 // keep rising through releases and through TTL's deletion.
 
 const layout = { partitionKey: 'pk', sortKey: { name: 'sk', value: 'idem' }, ttlAttribute: 'ttl_s' };
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
-
-beforeAll(async () => {
-  table = await createTestTable(layout, 'expiry');
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
-});
+const table = useTable('expiry', layout);
+const { client } = table;
 
 const storeAt = (clock = manualClock()) => ({ clock, store: new DynamoDBStore({ client, tableName: table.tableName, clock: clock.now, ...layout }) });
 const claimRequest = (key: string) => ({ key, leaseMs: 10_000, retentionMs: 60_000 });

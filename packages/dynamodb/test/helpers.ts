@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { DynamoDBStore, type DynamoDBStoreOptions } from '../src/index.js';
 
 /** A client for the test endpoint, with the fake credentials DynamoDB Local accepts. */
@@ -31,6 +31,36 @@ export async function createTestTable(
     drop: async () => {
       await client.send(new DeleteTableCommand({ TableName: tableName }));
       client.destroy();
+    },
+  };
+}
+
+/**
+ * This test file's own table (created before its tests, dropped after them) and a client on it,
+ * destroyed after the tests too, with the other clients the file makes through `newClient`.
+ */
+export function useTable(label: string, layout: Omit<DynamoDBStoreOptions, 'client' | 'tableName' | 'clock'> = {}) {
+  let table: Awaited<ReturnType<typeof createTestTable>> | undefined;
+  const clients: DynamoDBClient[] = [];
+  const newClient = (config: DynamoDBClientConfig = {}) => {
+    const client = localClient(config);
+    clients.push(client);
+    return client;
+  };
+  const client = newClient();
+  beforeAll(async () => {
+    table = await createTestTable(layout, label);
+  });
+  afterAll(async () => {
+    for (const made of clients) made.destroy();
+    await table?.drop();
+  });
+  return {
+    client,
+    newClient,
+    get tableName(): string {
+      if (table === undefined) throw new Error('the table is created in beforeAll');
+      return table.tableName;
     },
   };
 }

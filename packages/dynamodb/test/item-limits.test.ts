@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdempotencyResultTooLargeError, IdempotencyStoreError, type ClaimRequest } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
 import { itemBytes, MAX_ITEM_BYTES } from '../src/item-size.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 // A key's item holds every live occurrence with its stored result, within DynamoDB's 400 KB.
 // These tests hold the store's byte arithmetic (DynamoDB's item-size rules, item-size.ts) against
 // DynamoDB Local's own accounting, and check what happens when the item is full.
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
-beforeAll(async () => {
-  table = await createTestTable({}, 'item-limits');
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
-});
+const table = useTable('item-limits');
+const { client } = table;
 
 const rawItem = async (key: string) =>
   (await client.send(new GetItemCommand({ TableName: table.tableName, Key: { id: { S: key } }, ConsistentRead: true }))).Item!;

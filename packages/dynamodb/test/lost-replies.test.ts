@@ -1,32 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeVersion, type ClaimRequest } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
 import { keyOf, loseReplies, type SentCommand } from './faults.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 // Issue 11 item 2: the AWS SDK retries a request whose reply was lost (a connection reset after
 // DynamoDB applied it). The retried claim meets the claim it made itself; it must recognise it
 // (each call's writes carry a nonce) instead of answering "in progress, someone else's".
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const observerClient = localClient();
+const table = useTable('lost-replies');
 let observer: DynamoDBStore;
-const clients: Array<ReturnType<typeof localClient>> = [];
 
-beforeAll(async () => {
-  table = await createTestTable({}, 'lost-replies');
-  observer = new DynamoDBStore({ client: observerClient, tableName: table.tableName });
-});
-afterAll(async () => {
-  for (const client of [observerClient, ...clients]) client.destroy();
-  await table?.drop();
+beforeAll(() => {
+  observer = new DynamoDBStore({ client: table.client, tableName: table.tableName });
 });
 
 /** A store whose client loses the reply of the first request `match` selects. */
 function losingStore(match: (sent: SentCommand) => boolean) {
-  const client = localClient();
-  clients.push(client);
+  const client = table.newClient();
   const faults = loseReplies(client, match);
   return { store: new DynamoDBStore({ client, tableName: table.tableName }), faults };
 }

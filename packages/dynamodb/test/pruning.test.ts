@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient, recordRequests } from './helpers.js';
+import { recordRequests, useTable } from './helpers.js';
 
 // A windowed key keeps every occurrence until its retention passes, each in its own slot of the
 // key's item. Expired slots are pruned by the next claim once the oldest is a lifetime past its
 // expiry (the item's `prune` deadline), so a busy key's item stays bounded and pays one exact
 // write (one extra round trip) per retention period.
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
+const table = useTable('pruning');
+const { client } = table;
 const requests = recordRequests(client);
-beforeAll(async () => {
-  table = await createTestTable({}, 'pruning');
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
-});
 
 const slotsOf = async (key: string) => {
   const { Item } = await client.send(new GetItemCommand({ TableName: table.tableName, Key: { id: { S: key } }, ConsistentRead: true }));

@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeVersion, LeaseLostError } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient, recordRequests } from './helpers.js';
+import { recordRequests, useTable } from './helpers.js';
 
 // The issue's bar: a claim, a duplicate and a completion are each exactly one request, and the
 // decision path never reads. Counted on the wire by SDK middleware, after the retry loop.
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
+const table = useTable('round-trips');
+const { client } = table;
 const requests = recordRequests(client);
 let store: DynamoDBStore;
 
-beforeAll(async () => {
-  table = await createTestTable({}, 'round-trips');
+beforeAll(() => {
   store = new DynamoDBStore({ client, tableName: table.tableName });
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
 });
 beforeEach(() => requests.reset());
 
@@ -164,7 +159,7 @@ describe('one request per decision', () => {
 
   it('get is one strongly consistent GetItem', async () => {
     const consistent: unknown[] = [];
-    const spy = localClient();
+    const spy = table.newClient();
     spy.middlewareStack.add(
       (next) => async (args) => {
         consistent.push((args.input as { ConsistentRead?: boolean }).ConsistentRead);
@@ -174,7 +169,6 @@ describe('one request per decision', () => {
     );
     const reader = new DynamoDBStore({ client: spy, tableName: table.tableName });
     expect(await reader.get(`rt:${randomUUID()}`)).toBeUndefined();
-    spy.destroy();
     expect(consistent).toEqual([true]);
   });
 });

@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyResultTooLargeError } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient, recordRequests } from './helpers.js';
+import { recordRequests, useTable } from './helpers.js';
 
 // DynamoDB Local enforces the real 400 KB item limit (names + values, UTF-8), so these tests
 // check the store's arithmetic against the server, not against itself.
 
 const layout = { partitionKey: 'pk', sortKey: { name: 'sk', value: 'idem' } };
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
+const table = useTable('sizes', layout);
+const { client } = table;
 const requests = recordRequests(client);
 let store: DynamoDBStore;
 
-beforeAll(async () => {
-  table = await createTestTable(layout, 'sizes');
+beforeAll(() => {
   store = new DynamoDBStore({ client, tableName: table.tableName, ...layout });
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
 });
 
 async function claimed(key: string, fingerprint?: string): Promise<number> {

@@ -1,9 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
 import { itemBytes } from '../src/item-size.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 // The storage cost per occurrence quoted in docs/store-dynamodb.md, measured on the items as
 // DynamoDB Local stores them, by DynamoDB's item-size rules (item-limits.test.ts holds those rules
@@ -11,15 +11,8 @@ import { createTestTable, localClient } from './helpers.js';
 // SHA-256 base64url fingerprint (43 characters), a Lambda request id as owner (36). The clock is
 // frozen ahead of real time: DynamoDB Local runs TTL on real time and would delete items in the past.
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const client = localClient();
-beforeAll(async () => {
-  table = await createTestTable({}, 'storage-cost');
-});
-afterAll(async () => {
-  client.destroy();
-  await table?.drop();
-});
+const table = useTable('storage-cost');
+const { client } = table;
 
 const bytesOf = async (key: string) =>
   itemBytes((await client.send(new GetItemCommand({ TableName: table.tableName, Key: { id: { S: key } }, ConsistentRead: true }))).Item!);

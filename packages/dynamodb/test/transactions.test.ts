@@ -1,27 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IdempotencyStoreError, type ClaimRequest } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
-import { createTestTable, localClient } from './helpers.js';
+import { useTable } from './helpers.js';
 
 // Cancellation reasons DynamoDB Local does not produce (it serialises transactions): a
 // TransactionConflict is retried, a throttled action is a retryable store error. Injected as
 // middleware that answers the first transaction itself instead of sending it.
 
-let table: Awaited<ReturnType<typeof createTestTable>>;
-const clients: Array<ReturnType<typeof localClient>> = [];
-beforeAll(async () => {
-  table = await createTestTable({}, 'transactions');
-});
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await table?.drop();
-});
+const table = useTable('transactions');
 
 /** A store whose first `times` transactions are cancelled with `codes` (one per action) without reaching DynamoDB. */
 function cancelling(codes: string[], times = 1) {
-  const client = localClient();
-  clients.push(client);
+  const client = table.newClient();
   let cancelled = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
