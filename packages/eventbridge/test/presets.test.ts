@@ -282,3 +282,19 @@ describe('preset keys and config', () => {
     expect(await rejection(handler(event, lambdaContext()))).toBeInstanceOf(KeyExtractionError);
   });
 });
+
+describe('presets inside anyOf and composite configs', () => {
+  it('builds {"strategy":"anyOf","of":[{"strategy":"eventId"},{"preset":"genesysCloud"}]} from JSON, as IDEMKIT_STRATEGY may hold it', () => {
+    const strategy = resolveStrategy('{"strategy":"anyOf","of":[{"strategy":"eventId"},{"preset":"genesysCloud","windowMs":2000}]}');
+    const event = genesysEvent({ conversationId: 'c-1', participantId: 'p-1', topic: 'customer.start', eventTime: T0 });
+    const key = strategy.keyFor(event);
+    expect(key.key).toBe(`eventId:${event.id}`);
+    expect(key.also?.[0]).toMatchObject({ key: genesysCloud({ windowMs: 2000 }).keyFor(event).key, window: { windowMs: 2000 } });
+  });
+
+  it('names the place of a bad preset inside', () => {
+    expect(() => resolveStrategy({ strategy: 'anyOf', of: [{ strategy: 'eventId' }, { preset: 'genesys' }] })).toThrow(
+      expect.objectContaining({ field: 'of[1].preset' }),
+    );
+  });
+});

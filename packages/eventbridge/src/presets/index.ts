@@ -82,7 +82,32 @@ export function resolveStrategy(input: unknown): DedupKeyStrategy {
     const { preset, ...options } = input as { preset: unknown };
     return presetByName(preset)(options);
   }
-  return strategyFromConfig(input);
+  return strategyFromConfig(withPresetChildren(input));
+}
+
+/**
+ * `anyOf` and `composite` configs may name presets among their children
+ * (`{"strategy":"anyOf","of":[{"strategy":"eventId"},{"preset":"genesysCloud"}]}`): those children
+ * are built here, and core validates the rest. An error inside names its place, `of[1].preset`.
+ */
+function withPresetChildren(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || !Array.isArray((input as { of?: unknown }).of)) return input;
+  const config = input as { of: unknown[] };
+  return {
+    ...config,
+    of: config.of.map((child, index) => {
+      if (typeof child !== 'object' || child === null) return child;
+      try {
+        return Object.hasOwn(child, 'preset') ? resolveStrategy(child) : withPresetChildren(child);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          const problem = error.message.replace(/^\[idemkit\] invalid config at "[^"]*": /, '');
+          throw new ConfigError(`of[${index}].${error.field}`, problem, { cause: error });
+        }
+        throw error;
+      }
+    }),
+  };
 }
 
 function presetByName(name: unknown): (options: Record<string, unknown>) => DedupKeyStrategy {
