@@ -2,8 +2,9 @@
 // and servers, plus key-strategy throughput and the MemoryStore footprint. Prints the tables and
 // writes docs/benchmarks.md. A benchmark, not a test: it asserts correctness, never speed.
 //
-//   tsx bench/run.ts            full run (~2.5 minutes), writes docs/benchmarks.md
+//   tsx bench/run.ts            full run (~5 minutes), writes docs/benchmarks.md
 //   tsx bench/run.ts --quick    short rounds, prints only (add --out <file> to write)
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,27 @@ import { startDynamoDB } from './lib/dynamodb-local.js';
 import { REPO_ROOT } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
-import { BUNDLE_HEADER, bundleRows, CACHE_HEADER, cacheRows, MEMORY_HEADER, memoryRows, STORE_HEADER, STORE_TITLES, storeRows, STRATEGY_HEADER, strategyRows, type BenchReport } from './lib/report.js';
+import {
+  BUNDLE_HEADER,
+  bundleRows,
+  CACHE_HEADER,
+  cacheRows,
+  MEMORY_HEADER,
+  memoryRows,
+  SCALING_HEADER,
+  scalingRows,
+  STORAGE_HEADER,
+  storageRows,
+  STORE_HEADER,
+  STORE_TITLES,
+  storeRows,
+  STRATEGY_HEADER,
+  strategyRows,
+  type BenchReport,
+} from './lib/report.js';
+import { TARGET_HEADER, targetRows } from './lib/targets.js';
 import { textTable } from './lib/table.js';
+import { CALLER_COUNTS, concurrentNewEvents } from './scenarios/concurrency.js';
 import { completedDuplicates } from './scenarios/duplicates.js';
 import { hotKey } from './scenarios/hot-key.js';
 import { measureScenario, type MeasureOptions, type ScenarioResult } from './scenarios/measure.js';
@@ -31,8 +51,11 @@ const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const out = outIndex >= 0 ? args[outIndex + 1] : quick ? undefined : join(REPO_ROOT, 'docs', 'benchmarks.md');
 const measure: MeasureOptions = quick ? { warmupMs: 200, roundMs: 300, rounds: 1 } : { warmupMs: 500, roundMs: 500, rounds: 5 };
+// The scaling rows are three more scenarios per store: shorter rounds keep the whole run near 5 minutes.
+const scalingMeasure: MeasureOptions = quick ? measure : { warmupMs: 300, roundMs: 400, rounds: 3 };
 const scenarios = [newEvents, completedDuplicates, sqsBatch, hotKey];
 
+const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: REPO_ROOT, encoding: 'utf8' });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function benchStores(): Promise<BenchReport['stores']> {
@@ -55,7 +78,15 @@ async function benchStores(): Promise<BenchReport['stores']> {
           log(`${STORE_TITLES[bench.store]}: completed duplicates, in-process caches`);
           cache = await measureScenario(completedDuplicates, bench.cacheContenders, measure);
         }
-        stores.push({ store: bench.store, server: bench.server, results, ...(cache === undefined ? {} : { cache }) });
+        const scaling = [];
+        const scaled = bench.contenders.filter((contender) => ['idemkit', 'Powertools', 'raw'].includes(contender.name));
+        for (const callers of CALLER_COUNTS) {
+          log(`${STORE_TITLES[bench.store]}: new events, ${callers} concurrent callers`);
+          scaling.push({ callers, results: await measureScenario(concurrentNewEvents(callers), scaled, scalingMeasure) });
+        }
+        log(`${STORE_TITLES[bench.store]}: storage per completed key`);
+        const storage = (await bench.storage?.()) ?? [];
+        stores.push({ store: bench.store, server: bench.server, results, ...(cache === undefined ? {} : { cache }), scaling, storage });
       } finally {
         await bench.close();
       }
@@ -66,6 +97,19 @@ async function benchStores(): Promise<BenchReport['stores']> {
   return stores;
 }
 
+// Other engineers share this working tree: the doc names the commit and the packages whose
+// sources had uncommitted changes when the run started (what was measured on top of it).
+const commit = {
+  hash: git('rev-parse', '--short', 'HEAD').trim(),
+  dirtyPackages: [
+    ...new Set(
+      git('status', '--porcelain', '--', 'packages')
+        .split('\n')
+        .filter((line) => /^.. packages\/[^/]+\/src\//.test(line))
+        .map((line) => line.slice(3).split('/').slice(0, 2).join('/')),
+    ),
+  ],
+};
 const loadAtStart = os.loadavg()[0]!;
 const stores = await benchStores();
 log('key strategies…');
@@ -77,6 +121,7 @@ const memory = await measureMemory(quick ? [100_000] : [100_000, 1_000_000]);
 
 const report: BenchReport = {
   date: new Date(),
+  commit,
   machine: describeMachine(stores.map((store) => store.server)),
   loadAverage: [loadAtStart, os.loadavg()[0]!],
   settings: `${measure.rounds} interleaved rounds of ${measure.roundMs} ms per contender and scenario, after ${measure.warmupMs} ms of warm-up`,
@@ -86,8 +131,12 @@ const report: BenchReport = {
   bundles,
 };
 
-for (const { server, results, cache } of stores) {
+console.log(`commit ${commit.hash}${commit.dirtyPackages.length > 0 ? ` (+ uncommitted: ${commit.dirtyPackages.join(', ')})` : ''}`);
+console.log(`\nIssue 12 targets\n${textTable(TARGET_HEADER, targetRows(report))}`);
+for (const { server, results, cache, scaling, storage } of stores) {
   console.log(`\n${server}\n${textTable(STORE_HEADER, storeRows(results))}`);
+  console.log(`\n${server}, concurrency\n${textTable(SCALING_HEADER, scalingRows(scaling))}`);
+  console.log(`\n${server}, storage\n${textTable(STORAGE_HEADER, storageRows(storage))}`);
   if (cache !== undefined) console.log(`\n${server}, in-process caches\n${textTable(CACHE_HEADER, cacheRows(results, cache))}`);
 }
 console.log(`\nKey strategies on a ${strategies.eventBytes}-byte Genesys event\n${textTable(STRATEGY_HEADER, strategyRows(strategies.results))}`);

@@ -5,6 +5,7 @@ import {
   DeleteItemCommand,
   DeleteTableCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
   waitUntilTableExists,
   type DynamoDBClient,
@@ -13,6 +14,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBStore } from '@idemkit/dynamodb';
 import { localDynamoDBClient } from '../lib/dynamodb-local.js';
 import { runId } from '../lib/env.js';
+import { dynamoItemBytes } from '../lib/storage.js';
 import { countDynamoDB } from '../lib/round-trips.js';
 import { idemkitContender } from './idemkit.js';
 import { powertoolsContender } from './powertools.js';
@@ -61,6 +63,14 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
     server: `DynamoDB Local from amplify-dynamodb-simulator ${simulatorVersion()}`,
     contenders,
     cacheContenders,
+    storage: () =>
+      Promise.all(
+        (['idemkit', 'Powertools', 'raw'] as const).map(async (contender) => {
+          const { Items = [] } = await admin.send(new ScanCommand({ TableName: tables[contender === 'Powertools' ? 'powertools' : contender], Limit: 1000 }));
+          const bytes = Items.reduce((sum, item) => sum + dynamoItemBytes(item), 0);
+          return { contender, sampled: Items.length, bytesPerKey: Items.length === 0 ? Number.NaN : bytes / Items.length, method: 'item size rules, scanned sample' };
+        }),
+      ),
     async close() {
       await Promise.all(Object.values(tables).map((TableName) => admin.send(new DeleteTableCommand({ TableName }))));
       for (const client of [admin, idemkitClient, powertoolsClient, rawClient]) client!.destroy();

@@ -2,6 +2,7 @@ import { PostgresStore } from '@idemkit/postgres';
 import { DATABASE_URL, runId } from '../lib/env.js';
 import { newPool, type Pool } from '../lib/pg.js';
 import { countPg } from '../lib/round-trips.js';
+import type { StorageFigure } from '../lib/storage.js';
 import { idemkitContender } from './idemkit.js';
 import { rawContender, type RawClaim, type RawCommands } from './raw.js';
 import { LEASE_MS, RETENTION_SECONDS, type StoreBench } from './types.js';
@@ -61,6 +62,10 @@ export async function postgresBench(): Promise<StoreBench> {
     async beforeScenario() {
       await rawPool.query(`ANALYZE "${schema}".idemkit_records, "${schema}".raw_records`);
     },
+    storage: async () => [
+      await tableBytesPerRow(rawPool, 'idemkit', `"${schema}".idemkit_records`, 'key'),
+      await tableBytesPerRow(rawPool, 'raw', `"${schema}".raw_records`, 'key'),
+    ],
     async close() {
       await rawPool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await Promise.all([idemkitPool.end(), unpreparedPool.end(), batchCompletionPool.end(), rawPool.end()]);
@@ -80,6 +85,38 @@ async function seed(store: PostgresStore, raw: RawCommands): Promise<void> {
     await raw.claimMany(keys);
     await raw.completeMany(keys.map((key) => ({ key, result: '{"ok":true}' })));
   }
+}
+
+/** Rows a table is brought to before it is measured. */
+const STORAGE_ROWS = 100_000;
+
+/**
+ * Table + index bytes per row (`pg_total_relation_size`, vacuumed) once the table holds at least
+ * STORAGE_ROWS rows. The run leaves fewer, so it is topped up with copies of its own completed
+ * rows, each under a key of the same length (the last 12 characters replaced by a counter).
+ */
+async function tableBytesPerRow(pool: Pool, contender: string, table: string, keyColumn: string): Promise<StorageFigure> {
+  const count = async () => Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+  const missing = STORAGE_ROWS - (await count());
+  if (missing > 0) {
+    const [schema, name] = table.split('.').map((part) => part.replace(/"/g, ''));
+    const { rows } = await pool.query<{ column_name: string }>(
+      'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+      [schema, name],
+    );
+    const others = rows.map((row) => row.column_name).filter((column) => column !== keyColumn);
+    await pool.query(
+      `INSERT INTO ${table} (${keyColumn}, ${others.join(', ')})
+       SELECT left(s.${keyColumn}, length(s.${keyColumn}) - 12) || lpad(to_hex(g * 1000 + s.i), 12, '0'), ${others.map((column) => `s.${column}`).join(', ')}
+       FROM (SELECT *, row_number() OVER () AS i FROM ${table} WHERE status = 'completed' LIMIT 1000) s, generate_series(1, $1::int) g
+       ON CONFLICT DO NOTHING`,
+      [Math.ceil(missing / 1000)],
+    );
+  }
+  await pool.query(`VACUUM ANALYZE ${table}`);
+  const rowsNow = await count();
+  const { rows } = await pool.query<{ bytes: string }>(`SELECT pg_total_relation_size($1::regclass) AS bytes`, [table]);
+  return { contender, sampled: rowsNow, bytesPerKey: Number(rows[0]!.bytes) / rowsNow, method: 'pg_total_relation_size ÷ rows' };
 }
 
 interface ClaimRow {

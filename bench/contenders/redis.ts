@@ -3,6 +3,7 @@ import { RedisStore } from '@idemkit/redis';
 import { createClient } from '@redis/client';
 import { Redis } from 'ioredis';
 import { REDIS_URL, runId } from '../lib/env.js';
+import type { StorageFigure } from '../lib/storage.js';
 import { countCacheClient, countIoredis } from '../lib/round-trips.js';
 import { idemkitContender } from './idemkit.js';
 import { powertoolsContender } from './powertools.js';
@@ -45,6 +46,12 @@ export async function redisBench(): Promise<StoreBench> {
     server: `Redis ${version}`,
     contenders,
     cacheContenders,
+    storage: () =>
+      Promise.all([
+        redisMemoryPerKey(rawClient, 'idemkit', `${prefix}:idemkit:*`),
+        redisMemoryPerKey(rawClient, 'Powertools', `${prefix}:powertools#*`),
+        redisMemoryPerKey(rawClient, 'raw', `${prefix}:raw:*`),
+      ]),
     async close() {
       await deleteKeys(rawClient, prefix);
       await Promise.all([idemkitClient.quit(), batchCompletionClient.quit(), rawClient.quit(), powertoolsClient.quit()]);
@@ -83,6 +90,28 @@ function rawRedisCommands(client: Redis, prefix: string): RawCommands {
       for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
     },
   };
+}
+
+/** Keys sampled per contender for `MEMORY USAGE`. */
+const MEMORY_SAMPLE = 2000;
+
+/**
+ * `MEMORY USAGE` (key, value and the server's per-key bookkeeping) averaged over a sample of the
+ * completed keys a contender wrote in this run.
+ */
+async function redisMemoryPerKey(client: Redis, contender: string, pattern: string): Promise<StorageFigure> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    keys.push(...found);
+    cursor = next;
+  } while (cursor !== '0' && keys.length < MEMORY_SAMPLE);
+  const sample = keys.slice(0, MEMORY_SAMPLE);
+  const pipeline = client.pipeline();
+  for (const key of sample) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+  const bytes = ((await pipeline.exec()) ?? []).reduce((sum, [error, reply]) => (error ? sum : sum + Number(reply)), 0);
+  return { contender, sampled: sample.length, bytesPerKey: sample.length === 0 ? Number.NaN : bytes / sample.length, method: 'MEMORY USAGE, sample' };
 }
 
 /** Deletes this run's keys (SCAN + UNLINK of its prefix; never FLUSHALL: the server is shared). */

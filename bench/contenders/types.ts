@@ -1,4 +1,5 @@
 import type { GenesysEvent } from '../lib/events.js';
+import type { StorageFigure } from '../lib/storage.js';
 import type { RoundTripCounter } from '../lib/round-trips.js';
 
 /** The three servers compared. */
@@ -38,6 +39,8 @@ export interface StoreBench {
   readonly contenders: Contender[];
   /** idemkit `localCache: true` and Powertools `useLocalCache: true`, measured on completed duplicates only. */
   readonly cacheContenders?: Contender[];
+  /** Storage per completed key of what the contenders wrote (call after the scenarios, before `close`). */
+  storage?(): Promise<StorageFigure[]>;
   /** Runs before each scenario: brings the store to the state a long-running one is in. */
   beforeScenario?(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,10 @@
 // docs/benchmarks.md is generated: edit this file (or the prose in why.ts), then rerun `pnpm bench`.
 import {
   BUNDLE_HEADER,
+  SCALING_HEADER,
+  scalingRows,
+  STORAGE_HEADER,
+  storageRows,
   bundleRows,
   CACHE_HEADER,
   cacheRows,
@@ -13,7 +17,9 @@ import {
   strategyRows,
   type BenchReport,
 } from './report.js';
-import { markdownTable } from './table.js';
+import { EXTRAPOLATED_KEYS } from './storage.js';
+import { markdownTable, num } from './table.js';
+import { TARGET_HEADER, targetRows } from './targets.js';
 import { HOW_COUNTED, MEMORY_NOTES, STRATEGY_NOTES, WHY_SLOWER } from './why.js';
 
 /** The whole of docs/benchmarks.md for one run. */
@@ -29,7 +35,17 @@ export function renderMarkdown(report: BenchReport): string {
       '(`@aws-lambda-powertools/idempotency` 2.35) and with the **raw store commands** a perfect implementation would need, ' +
       'on the same machine and the same servers, in one run.',
     '',
-    `Run on ${report.date.toISOString().slice(0, 10)}.`,
+    `Run on ${report.date.toISOString().slice(0, 10)}, on commit \`${report.commit.hash}\`` +
+      (report.commit.dirtyPackages.length === 0
+        ? ' (no uncommitted changes to package sources).'
+        : ` plus uncommitted source changes other engineers had in the working tree at the time, in ${report.commit.dirtyPackages.map((path) => `\`${path}\``).join(', ')}.`),
+    '',
+    '## Issue 12 targets',
+    '',
+    'Each target of issue 12 against this run\'s figures (events/s of idemkit ÷ the other contender, side by side in this one run). ' +
+      'The machine is a shared 2-core box whose load average is given below: single ratios move by 10–20 % from run to run.',
+    '',
+    markdownTable(TARGET_HEADER, targetRows(report)),
     '',
     '## Machine',
     '',
@@ -79,6 +95,23 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     ...STRATEGY_NOTES,
     '',
+    '## Scaling: throughput with concurrent callers',
+    '',
+    'New events from 1, 8 and 64 concurrent callers on one client per contender (each call starts that many fresh events at once and waits for all). ' +
+      'The Postgres pools have 10 connections each, so 64 callers queue on them alike. Shorter rounds than the tables above (3 × 400 ms after 300 ms).',
+    '',
+    ...report.stores.flatMap(({ server, scaling }) => [`#### ${server}`, '', markdownTable(SCALING_HEADER, scalingRows(scaling)), '']),
+    '## Storage per completed key',
+    '',
+    `What each store holds per completed key of this run, extrapolated linearly to ${num(EXTRAPOLATED_KEYS)} keys (not measured at that size):`,
+    '',
+    '- Redis: `MEMORY USAGE key SAMPLES 0` (key, value and the server\'s per-key object overhead) averaged over up to 2 000 of the keys each contender wrote; ' +
+      'the main dictionary\'s bucket array and the expires dictionary add roughly 16–24 bytes per key on top.',
+    '- PostgreSQL: `pg_total_relation_size` (heap, TOAST, all indexes) ÷ rows after `VACUUM ANALYZE`, with each table topped up to at least 100 000 rows ' +
+      'by copies of its own completed rows under keys of the same length.',
+    '- DynamoDB: the item size by DynamoDB\'s rules (attribute names + values) over up to 1 000 scanned items; DynamoDB bills another 100 bytes of index overhead per item.',
+    '',
+    ...report.stores.flatMap(({ server, storage }) => [`#### ${server}`, '', markdownTable(STORAGE_HEADER, storageRows(storage)), '']),
     '## Cold start: bundle bytes and cold import',
     '',
     'A handler wrapped with `makeIdempotent` (Powertools: its `makeIdempotent` over its Redis cache layer on `@redis/client`, or its DynamoDB layer), ' +
@@ -102,7 +135,7 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     '```sh',
     'bash scripts/ensure-services.sh   # Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (database test)',
-    'npx pnpm@10 bench                 # ~2.5 minutes; starts DynamoDB Local itself (Java 17), rewrites this file',
+    'npx pnpm@10 bench                 # ~5 minutes; starts DynamoDB Local itself (Java 17), rewrites this file',
     '```',
     '',
     'Environment: `REDIS_URL`, `DATABASE_URL`, `DYNAMODB_ENDPOINT` point the run at other servers. ' +

@@ -4,6 +4,7 @@ import type { MemoryResult } from '../scenarios/memory.js';
 import type { ScenarioResult } from '../scenarios/measure.js';
 import type { StrategyResult } from '../scenarios/strategies.js';
 import type { MachineDescription } from './machine.js';
+import { EXTRAPOLATED_KEYS, type StorageFigure } from './storage.js';
 import { mib, num, type Row } from './table.js';
 
 /** Everything one `pnpm bench` run measured. */
@@ -13,7 +14,17 @@ export interface BenchReport {
   /** 1-minute load average when the store benches started and when they ended: how busy the machine was. */
   loadAverage: [number, number];
   settings: string;
-  stores: { store: StoreKind; server: string; results: ScenarioResult[]; cache?: ScenarioResult[] }[];
+  /** `git rev-parse --short HEAD` when the run started, and the packages whose sources had uncommitted changes. */
+  commit: { hash: string; dirtyPackages: string[] };
+  stores: {
+    store: StoreKind;
+    server: string;
+    results: ScenarioResult[];
+    cache?: ScenarioResult[];
+    /** New events at 1, 8 and 64 concurrent callers. */
+    scaling: { callers: number; results: ScenarioResult[] }[];
+    storage: StorageFigure[];
+  }[];
   strategies: { eventBytes: number; results: StrategyResult[] };
   memory: MemoryResult[];
   /** Cold start: the wrapped handler per store, bundled as CDK's NodejsFunction does. */
@@ -138,4 +149,40 @@ export function bundleRows(bundles: readonly BundleFigures[]): Row[] {
       theirs === undefined ? '' : `×${num(theirs.coldImportMs / row.coldImportMs, 2)}`,
     ];
   });
+}
+
+export const SCALING_HEADER: Row = ['callers', 'contender', 'events/s', 'p50 ms', 'p99 ms', '× its 1-caller events/s', 'idemkit ÷ this: events/s'];
+
+/** Throughput per caller count; the growth column is each contender's own, the ratio idemkit's. */
+export function scalingRows(scaling: readonly { callers: number; results: readonly ScenarioResult[] }[]): Row[] {
+  const single = scaling[0]?.results ?? [];
+  return scaling.flatMap(({ callers, results }) => {
+    const ours = results.find((result) => result.contender === 'idemkit')?.stats.eventsPerSecond ?? Number.NaN;
+    return results.map(({ contender, stats }) => {
+      const one = single.find((result) => result.contender === contender)?.stats.eventsPerSecond ?? Number.NaN;
+      return [
+        String(callers),
+        contender,
+        num(stats.eventsPerSecond),
+        num(stats.p50Ms, 2),
+        num(stats.p99Ms, 2),
+        `×${num(stats.eventsPerSecond / one, 2)}`,
+        contender === 'idemkit' ? '' : `×${num(ours / stats.eventsPerSecond, 2)}`,
+      ];
+    });
+  });
+}
+
+export const STORAGE_HEADER: Row = ['contender', 'records measured', 'bytes per completed key', `${num(EXTRAPOLATED_KEYS)} keys (extrapolated)`, 'idemkit ÷ this', 'how'];
+
+export function storageRows(storage: readonly StorageFigure[]): Row[] {
+  const ours = storage.find((figure) => figure.contender === 'idemkit')?.bytesPerKey ?? Number.NaN;
+  return storage.map((figure) => [
+    figure.contender,
+    num(figure.sampled),
+    num(figure.bytesPerKey),
+    mib(figure.bytesPerKey * EXTRAPOLATED_KEYS),
+    figure.contender === 'idemkit' ? '' : `×${num(ours / figure.bytesPerKey, 2)}`,
+    figure.method,
+  ]);
 }

@@ -1,0 +1,74 @@
+// The targets of issue 12, checked against one run's figures: the table docs/benchmarks.md opens with.
+import type { StoreKind } from '../contenders/types.js';
+import type { BenchReport } from './report.js';
+import { num, type Row } from './table.js';
+
+interface Target {
+  store: StoreKind | 'any';
+  scenario: string;
+  /** Who idemkit is divided by, and which idemkit row (the default `idemkit` unless named). */
+  against: string;
+  ours?: string;
+  minimum: number;
+}
+
+const TARGETS: Target[] = [
+  { store: 'redis', scenario: 'new events', against: 'Powertools', minimum: 1.2 },
+  { store: 'redis', scenario: 'new events', against: 'raw', minimum: 0.75 },
+  { store: 'redis', scenario: 'completed duplicates', against: 'Powertools', minimum: 2.0 },
+  { store: 'redis', scenario: 'completed duplicates', against: 'raw', minimum: 0.8 },
+  { store: 'redis', scenario: 'SQS batch of 10 (3 dup)', against: 'Powertools', minimum: 3.0 },
+  { store: 'redis', scenario: 'SQS batch of 10 (3 dup)', against: 'raw', ours: "idemkit, completion: 'batch'", minimum: 0.6 },
+  { store: 'dynamodb', scenario: 'new events', against: 'Powertools', minimum: 1.0 },
+  { store: 'dynamodb', scenario: 'new events', against: 'raw', minimum: 0.85 },
+  { store: 'dynamodb', scenario: 'completed duplicates', against: 'Powertools', minimum: 1.0 },
+  { store: 'dynamodb', scenario: 'completed duplicates', against: 'raw', minimum: 0.85 },
+  { store: 'postgres', scenario: 'new events', against: 'raw', minimum: 0.8 },
+  { store: 'postgres', scenario: 'completed duplicates', against: 'raw', minimum: 0.8 },
+];
+
+export const TARGET_HEADER: Row = ['store', 'scenario', 'idemkit ÷', 'target', 'measured', 'met?'];
+
+/** One row per target of issue 12, with this run's ratio (events/s) and whether it was met. */
+export function targetRows(report: BenchReport): Row[] {
+  const rows = TARGETS.map((target): Row => {
+    const results = report.stores.find((store) => store.store === target.store)?.results ?? [];
+    const stats = (contender: string) => results.find((result) => result.scenario === target.scenario && result.contender === contender)?.stats;
+    const ours = stats(target.ours ?? 'idemkit');
+    const theirs = stats(target.against);
+    const ratio = ours !== undefined && theirs !== undefined ? ours.eventsPerSecond / theirs.eventsPerSecond : Number.NaN;
+    if (ours === undefined || theirs === undefined) return row(target, ratio, 'not measured in this run');
+    const trips = `round trips/event ${num(ours.roundTripsPerEvent, 2)} vs ${num(theirs.roundTripsPerEvent, 2)}`;
+    const why =
+      ours.roundTripsPerEvent > theirs.roundTripsPerEvent + 0.01
+        ? `idemkit makes more round trips (${trips})`
+        : `not round trips (${trips}): the time goes to per-call work in the engine and the store's script or function`;
+    return row(target, ratio, why);
+  });
+  const results = report.strategies.results;
+  const hash = results.find((result) => result.name === 'contentHash')?.opsPerSecond;
+  const baseline = results.find((result) => result.name.startsWith('JSON.stringify'))?.opsPerSecond;
+  const hashTarget: Target = {
+    store: 'any',
+    scenario: `\`contentHash\` on the ${report.strategies.eventBytes}-byte Genesys event`,
+    against: 'JSON.stringify + SHA-256',
+    minimum: 0.5,
+  };
+  const hashWhy = `the canonical encoder's single pass is still ${num((baseline ?? Number.NaN) / (hash ?? Number.NaN), 1)}× the time of JSON.stringify + SHA-256`;
+  rows.push(row(hashTarget, hash !== undefined && baseline !== undefined ? hash / baseline : Number.NaN, hashWhy));
+  return rows;
+}
+
+/** `why`: one line on what the figures say about a miss (printed only when the target is missed). */
+function row(target: Target, ratio: number, why: string): Row {
+  const label = target.ours === undefined ? target.against : `${target.against} (idemkit row: ${target.ours})`;
+  const met = ratio >= target.minimum;
+  return [
+    target.store,
+    target.scenario,
+    label,
+    `≥ ×${num(target.minimum, 2)}`,
+    Number.isFinite(ratio) ? `×${num(ratio, 2)}` : 'not measured',
+    met ? 'met' : `**missed**: ${why}`,
+  ];
+}
