@@ -14,7 +14,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBStore } from '@idemkit/dynamodb';
 import { localDynamoDBClient } from '../lib/dynamodb-local.js';
 import { runId } from '../lib/env.js';
-import { dynamoItemBytes } from '../lib/storage.js';
+// The store's own implementation of DynamoDB's item-size rules (not exported from the package).
+import { itemBytes } from '../../packages/dynamodb/src/item-size.js';
 import { countDynamoDB } from '../lib/round-trips.js';
 import { idemkitContender } from './idemkit.js';
 import { powertoolsContender } from './powertools.js';
@@ -67,7 +68,7 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
       Promise.all(
         (['idemkit', 'Powertools', 'raw'] as const).map(async (contender) => {
           const { Items = [] } = await admin.send(new ScanCommand({ TableName: tables[contender === 'Powertools' ? 'powertools' : contender], Limit: 1000 }));
-          const bytes = Items.reduce((sum, item) => sum + dynamoItemBytes(item), 0);
+          const bytes = Items.reduce((sum, item) => sum + itemBytes(item as Parameters<typeof itemBytes>[0]), 0);
           return { contender, sampled: Items.length, bytesPerKey: Items.length === 0 ? Number.NaN : bytes / Items.length, method: 'item size rules, scanned sample' };
         }),
       ),
