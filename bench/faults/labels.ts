@@ -2,3 +2,9 @@
 
 /** A completion refused because the handler outlived its (deliberately lapsed) lease. */
 export const LATE_COMPLETION_REFUSED = 'injected: lease lapsed, late completion refused (LeaseLostError)';
+
+/** A hook (`onOutcome`, `onDuplicate`, the metrics sink) threw, as planned on some workers. */
+export const HOOK_THREW = 'injected: a hook threw';
+
+/** A delivery failed with a hook's error: hooks must never fail a delivery. */
+export const HOOK_FAILED_DELIVERY = 'failed: a hook error failed the delivery';

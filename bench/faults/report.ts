@@ -1,5 +1,6 @@
 import { STORE_TITLES } from '../lib/report.js';
 import { num, textTable } from '../lib/table.js';
+import { HOOK_FAILED_DELIVERY } from './labels.js';
 import type { FaultKind, HarnessReport } from './types.js';
 
 const FAULT_LABELS: Record<FaultKind, string> = {
@@ -9,7 +10,11 @@ const FAULT_LABELS: Record<FaultKind, string> = {
   leaseLapsed: 'leases lapsed under a running handler',
   slowHandler: 'slow handlers past their lease, heartbeat on',
   slowHandlerNoHeartbeat: 'slow handlers past their lease, heartbeat off',
+  hookThrew: 'hooks that threw (onOutcome, onDuplicate, metrics sink)',
 };
+
+/** Kinds not planned on logical events: expected to fire in every run. */
+const ALWAYS_EXPECTED: readonly FaultKind[] = ['connectionCut', 'hookThrew'];
 
 /** One column per store. */
 export function reportTable(reports: readonly HarnessReport[]): string {
@@ -49,9 +54,11 @@ export function problems(report: HarnessReport): string[] {
   if (report.lostEvents > 0) found.push(`${where}: ${report.lostEvents} logical events never took effect`);
   if (report.unacked > 0) found.push(`${where}: ${report.unacked} deliveries were never acknowledged`);
   for (const kind of Object.keys(FAULT_LABELS) as FaultKind[]) {
-    const expected = kind === 'connectionCut' || report.planned[kind] > 0;
+    const expected = ALWAYS_EXPECTED.includes(kind) || (report.planned as Partial<Record<FaultKind, number>>)[kind]! > 0;
     if (expected && report.faults[kind] === 0) found.push(`${where}: no ${FAULT_LABELS[kind]} were injected, so the run proves nothing about them`);
   }
+  const hookFailures = report.counters[HOOK_FAILED_DELIVERY] ?? 0;
+  if (hookFailures > 0) found.push(`${where}: ${hookFailures} deliveries failed because a hook threw`);
   if (report.faults.leaseLapsed > 0 && report.staleWritesRefused === 0) found.push(`${where}: no stale ledger write was refused`);
   if (report.faults.leaseLapsed > 0 && report.lateCompletionsRefused === 0) found.push(`${where}: no late completion was refused`);
   // Without the heartbeat the redelivery must have taken a slow handler's lapsed claim over at

@@ -11,10 +11,17 @@ export type FaultKind =
   | 'connectionCut'
   | 'leaseLapsed'
   | 'slowHandler'
-  | 'slowHandlerNoHeartbeat';
+  | 'slowHandlerNoHeartbeat'
+  | 'hookThrew';
 
-/** Faults planned on logical events (connection cuts are timed by the coordinator instead). */
-export type PlannedFault = Exclude<FaultKind, 'connectionCut'>;
+/**
+ * Faults not planned on logical events: connection cuts are timed by the coordinator; hooks throw
+ * on every outcome of the workers that run them.
+ */
+export type UnplannedFault = 'connectionCut' | 'hookThrew';
+
+/** Faults planned on logical events, each fired once per event planned for it. */
+export type PlannedFault = Exclude<FaultKind, UnplannedFault>;
 
 /** How big and how long one harness run is. */
 export interface HarnessOptions {
@@ -117,6 +124,8 @@ export interface WorkerConfig {
   visibilityMs: number;
   leaseMarginMs: number;
   slowHandler: SlowHandlerOptions;
+  /** This worker's `onOutcome`, `onDuplicate` and metrics sink throw (fault `hookThrew`). */
+  throwingHooks: boolean;
 }
 
 /** Messages a worker sends the coordinator. */

@@ -6,7 +6,7 @@ import { makeIdempotent } from '@idemkit/eventbridge';
 import type { GenesysEvent } from '../lib/events.js';
 import { lambdaContext } from '../lib/lambda-context.js';
 import { newPool } from '../lib/pg.js';
-import { LATE_COMPLETION_REFUSED } from './labels.js';
+import { HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED } from './labels.js';
 import { FencedLedger } from './ledger.js';
 import { DeliveryQueue, type ReceivedDelivery } from './queue.js';
 import { openWorkerStore } from './stores.js';
@@ -40,6 +40,28 @@ const logger: IdempotencyLogger = {
   warn: (message) => count(`idemkit warn: ${message}`),
   error: (message) => count(`idemkit error: ${message}`),
 };
+
+/** Thrown by the hooks of a worker planned to run throwing hooks: the engine must log it, never fail the delivery. */
+class PlannedHookError extends Error {
+  override readonly name = 'PlannedHookError';
+}
+
+/** A hook that counts its call and throws (fault `hookThrew`). */
+function throwingHook(which: string): () => never {
+  return () => {
+    count(HOOK_THREW);
+    throw new PlannedHookError(`planned failure of the ${which} hook`);
+  };
+}
+
+// On the workers planned for it, every hook throws: outcome, duplicate, and the metrics sink.
+const hooks = config.throwingHooks
+  ? {
+      onOutcome: throwingHook('onOutcome'),
+      onDuplicate: throwingHook('onDuplicate'),
+      metrics: { onOutcome: throwingHook('metrics sink'), flush: throwingHook('metrics flush') },
+    }
+  : {};
 
 /** Marks a planned fault as fired; true only the first time, so the retry runs normally. */
 async function fire(logicalId: number, kind: PlannedFault): Promise<boolean> {
@@ -98,7 +120,7 @@ const handle = makeIdempotent(
     }
     return { written: true };
   },
-  { store, strategy: { preset: 'genesysCloud' }, namespace: config.runId, leaseMarginMs: config.leaseMarginMs, logger, env: false },
+  { store, strategy: { preset: 'genesysCloud' }, namespace: config.runId, leaseMarginMs: config.leaseMarginMs, logger, env: false, ...hooks },
 );
 
 // Slow handlers run past their lease once, called without a Lambda context (as `idempotent()` runs
@@ -165,6 +187,7 @@ function outcomeOf(error: unknown): string {
   const name = (error as Error)?.name ?? 'unknown';
   if (name === 'IdempotencyInProgressError') return 'redelivered: in progress elsewhere';
   if (error instanceof LeaseLostError) return LATE_COMPLETION_REFUSED;
+  if (name === 'PlannedHookError') return HOOK_FAILED_DELIVERY;
   if (name === 'PlannedHandlerError') return 'injected: handler error, redelivered';
   if (name === 'IdempotencyStoreError') return 'injected: store error from a cut connection, redelivered';
   return `failed: ${name}: ${(error as Error)?.message}`;
