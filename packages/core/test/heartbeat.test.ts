@@ -8,22 +8,15 @@ import {
   MemoryStore,
   type ActiveClaim,
   type EngineOptions,
-  type IdempotencyLogger,
 } from '../src/index.js';
 import { manualClock } from '../src/testing/index.js';
 import { lockstepTimers } from './support/lockstep-timers.js';
+import { recordingLogger } from './support/recording-logger.js';
 import { gate } from './support/stores.js';
 
 const byId = { strategy: 'eventId' } as const;
 const event = (id: string, detail: Record<string, unknown> = {}) => ({ id, source: 'test', detail });
 type Event = ReturnType<typeof event>;
-
-function recordingLogger() {
-  const lines: Array<{ level: string; message: string; fields: Record<string, unknown> | undefined }> = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push({ level, message, fields });
-  const logger: IdempotencyLogger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { logger, lines };
-}
 
 const LEASE_MS = 3_000;
 

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentClaim, IdempotencyInProgressError, type ActiveClaim } from '@idemkit/core';
 import { lockstepTimers, type LockstepTimers } from '../../core/test/support/lockstep-timers.js';
-import { idempotencyMiddleware, makeIdempotent, makeIdempotentSqs, type MiddyLikeRequest } from '../src/index.js';
+import { idempotencyMiddleware, makeIdempotent, makeIdempotentSqs, type IdempotencyConfig, type MiddyLikeRequest } from '../src/index.js';
 import { orderEvent, sqsEvent, sqsRecord } from './support/events.js';
 import { gate, lambdaContext } from './support/lambda.js';
 import { openStore, STORE_KINDS, uniqueNamespace, type TestStore } from './support/stores.js';
@@ -18,6 +18,20 @@ type OrderEvent = ReturnType<typeof orderEvent>;
 /** A Lambda context of its own invocation (request id), reporting `remainingMs` left. */
 function invocation(remainingMs: number): Context {
   return { ...lambdaContext({ remainingMs }), awsRequestId: randomUUID() };
+}
+
+/** Another invocation that holds `event`'s key, its handler running until `finish()`. */
+async function holdKey<TResult>(config: IdempotencyConfig<OrderEvent, TResult>, event: OrderEvent, result: TResult) {
+  const started = gate();
+  const finish = gate();
+  const holder = makeIdempotent(async () => {
+    started.open();
+    await finish.promise;
+    return result;
+  }, config);
+  const done = holder(event, invocation(30_000));
+  await started.promise;
+  return { done, finish: () => finish.open() };
 }
 
 describe.each(STORE_KINDS)('in-flight duplicates through the wrappers on the %s store', (kind) => {
@@ -75,54 +89,25 @@ describe.each(STORE_KINDS)('in-flight duplicates through the wrappers on the %s 
   });
 
   it('makeIdempotent: the wait stops a second before the invocation runs out of time', async () => {
-    const started = gate();
-    const finish = gate();
-    const handler = makeIdempotent(
-      async (event: OrderEvent) => {
-        started.open();
-        await finish.promise;
-        return event.detail.orderId;
-      },
-      { ...common(), inProgress: { wait: { maxMs: 60_000, pollMs: 100 } } },
-    );
+    const ns = common();
     const event = orderEvent('o-short');
-    const first = handler(event, invocation(30_000));
-    await started.promise;
+    const first = await holdKey(ns, event, 'o-short');
+    const handler = makeIdempotent(async () => 'ran', { ...ns, name: 'waiter', inProgress: { wait: { maxMs: 60_000, pollMs: 100 } } });
     const waitStartedAt = t.clock.now();
     const second = handler(event, invocation(2_500));
     await timers.run({ actors: 1, until: Infinity, done: second });
     await expect(second).rejects.toBeInstanceOf(IdempotencyInProgressError);
     expect(t.clock.now() - waitStartedAt).toBe(1_500);
-    finish.open();
-    expect(await first).toBe('o-short');
+    first.finish();
+    expect(await first.done).toBe('o-short');
   });
 
   it('makeIdempotentSqs: onInProgress answers a record in progress elsewhere: a value acknowledges it, a throw reports it', async () => {
-    const started = gate();
-    const finish = gate();
     const ns = common();
-    const holder = makeIdempotent(
-      async () => {
-        started.open();
-        await finish.promise;
-      },
-      ns,
-    );
     const busyValue = orderEvent('o-busy-value');
     const busyThrow = orderEvent('o-busy-throw');
-    const first = holder(busyValue, invocation(30_000));
-    await started.promise;
-    // A second holder of its own for the other key.
-    const otherStarted = gate();
-    const other = makeIdempotent(
-      async () => {
-        otherStarted.open();
-        await finish.promise;
-      },
-      { ...ns, name: 'other' },
-    );
-    const second = other(busyThrow, invocation(30_000));
-    await otherStarted.promise;
+    const first = await holdKey(ns, busyValue, undefined);
+    const second = await holdKey({ ...ns, name: 'other' }, busyThrow, undefined);
 
     const ran: string[] = [];
     const handler = makeIdempotentSqs(
@@ -148,25 +133,15 @@ describe.each(STORE_KINDS)('in-flight duplicates through the wrappers on the %s 
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-throw' }] });
     expect(ran).toEqual(['o-new']);
-    finish.open();
-    await Promise.all([first, second]);
+    first.finish();
+    second.finish();
+    await Promise.all([first.done, second.done]);
   });
 
   it('makeIdempotentSqs: a record in progress elsewhere waits for it and is acknowledged as its duplicate', async () => {
-    const started = gate();
-    const finish = gate();
     const ns = common();
-    const holder = makeIdempotent(
-      async (event: OrderEvent) => {
-        started.open();
-        await finish.promise;
-        return `done ${event.detail.orderId}`;
-      },
-      ns,
-    );
     const busy = orderEvent('o-wait');
-    const first = holder(busy, invocation(30_000));
-    await started.promise;
+    const first = await holdKey(ns, busy, 'done o-wait');
     const ran: string[] = [];
     const handler = makeIdempotentSqs(
       async (event: OrderEvent) => {
@@ -176,34 +151,23 @@ describe.each(STORE_KINDS)('in-flight duplicates through the wrappers on the %s 
     );
     const batch = handler(sqsEvent(sqsRecord(busy, { messageId: 'm-wait' })), invocation(30_000));
     await timers.asleep(1);
-    finish.open();
-    expect(await first).toBe('done o-wait');
+    first.finish();
+    expect(await first.done).toBe('done o-wait');
     await timers.run({ actors: 1, until: Infinity, done: batch });
     expect(await batch).toEqual({ batchItemFailures: [] });
     expect(ran).toEqual([]);
   });
 
   it('the Middy middleware waits too, and answers early with the stored result', async () => {
-    const started = gate();
-    const finish = gate();
     const ns = common();
-    const holder = makeIdempotent(
-      async () => {
-        started.open();
-        await finish.promise;
-        return 'stored';
-      },
-      ns,
-    );
     const event = orderEvent('o-middy');
-    const first = holder(event, invocation(30_000));
-    await started.promise;
+    const first = await holdKey(ns, event, 'stored');
     const middleware = idempotencyMiddleware<OrderEvent, string>({ ...ns, name: 'handler', inProgress: { wait: { maxMs: 10_000, pollMs: 100 } } });
     const request: MiddyLikeRequest<OrderEvent, string> = { event, context: invocation(30_000), response: undefined, error: undefined };
     const before = middleware.before(request);
     await timers.asleep(1);
-    finish.open();
-    await first;
+    first.finish();
+    await first.done;
     await timers.run({ actors: 1, until: Infinity, done: before });
     expect(await before).toBe('stored');
   });
