@@ -7,7 +7,7 @@ import { localDynamoDBClient } from '../lib/dynamodb-local.js';
 import { DATABASE_URL, REDIS_URL, runId as newRunId } from '../lib/env.js';
 import { newClient, type Client } from '../lib/pg.js';
 import { cutterFor } from './cuts.js';
-import { HOOK_THREW, LATE_COMPLETION_REFUSED } from './labels.js';
+import { HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
 import { createSchema, dropSchema, NOW_MS } from './schema.js';
 import { PG_STORE_TABLE, storeConnectionName } from './stores.js';
 import { makeStream, type Stream } from './stream.js';
@@ -90,6 +90,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
         leaseLapsed: counters['fault: lease lapsed, taken over'] ?? 0,
         slowHandler: counters['fault: slow handler, heartbeat on'] ?? 0,
         slowHandlerNoHeartbeat: counters['fault: slow handler, heartbeat off'] ?? 0,
+        lostReply: (counters[`${LOST_REPLY}, claim`] ?? 0) + (counters[`${LOST_REPLY}, completion`] ?? 0),
         hookThrew: counters[HOOK_THREW] ?? 0,
       },
       planned: options.planned,

@@ -8,3 +8,6 @@ export const HOOK_THREW = 'injected: a hook threw';
 
 /** A delivery failed with a hook's error: hooks must never fail a delivery. */
 export const HOOK_FAILED_DELIVERY = 'failed: a hook error failed the delivery';
+
+/** A store reply dropped by the worker's proxy after the server applied the request; `, claim` or `, completion` follows. */
+export const LOST_REPLY = 'fault: store reply lost';

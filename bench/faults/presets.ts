@@ -21,7 +21,7 @@ export function harnessOptions(form: 'short' | 'long', store: StoreKind): Harnes
         // DynamoDB Local answers in milliseconds, not microseconds: fewer events keep it near 15 s.
         logicalEvents: store === 'dynamodb' ? 120 : 160,
         streamMs: 3_000,
-        planned: { handlerError: 6, workerKilled: 2, leaseLapsed: 2, slowHandler: 2, slowHandlerNoHeartbeat: 2 },
+        planned: { handlerError: 6, workerKilled: 2, leaseLapsed: 2, slowHandler: 2, slowHandlerNoHeartbeat: 2, lostReply: 8 },
         cutEveryMs: 1_000,
         deadlineMs: 30_000,
       }
@@ -29,7 +29,7 @@ export function harnessOptions(form: 'short' | 'long', store: StoreKind): Harnes
         ...common,
         logicalEvents: 2_000,
         streamMs: 40_000,
-        planned: { handlerError: 60, workerKilled: 12, leaseLapsed: 12, slowHandler: 12, slowHandlerNoHeartbeat: 12 },
+        planned: { handlerError: 60, workerKilled: 12, leaseLapsed: 12, slowHandler: 12, slowHandlerNoHeartbeat: 12, lostReply: 60 },
         cutEveryMs: 2_500,
         deadlineMs: 180_000,
       };

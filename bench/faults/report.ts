@@ -10,6 +10,7 @@ const FAULT_LABELS: Record<FaultKind, string> = {
   leaseLapsed: 'leases lapsed under a running handler',
   slowHandler: 'slow handlers past their lease, heartbeat on',
   slowHandlerNoHeartbeat: 'slow handlers past their lease, heartbeat off',
+  lostReply: 'store replies lost after the request was applied (claim or completion)',
   hookThrew: 'hooks that threw (onOutcome, onDuplicate, metrics sink)',
 };
 

@@ -12,6 +12,7 @@ export type FaultKind =
   | 'leaseLapsed'
   | 'slowHandler'
   | 'slowHandlerNoHeartbeat'
+  | 'lostReply'
   | 'hookThrew';
 
 /**

@@ -6,7 +6,7 @@ import { makeIdempotent } from '@idemkit/eventbridge';
 import type { GenesysEvent } from '../lib/events.js';
 import { lambdaContext } from '../lib/lambda-context.js';
 import { newPool } from '../lib/pg.js';
-import { HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED } from './labels.js';
+import { HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
 import { FencedLedger } from './ledger.js';
 import { DeliveryQueue, type ReceivedDelivery } from './queue.js';
 import { openWorkerStore } from './stores.js';
@@ -29,8 +29,17 @@ const db = newPool({ connectionString: config.databaseUrl, max: 2, application_n
 db.on('error', () => count('harness connection error'));
 const queue = new DeliveryQueue(db, config.schema);
 const ledger = new FencedLedger(db, config.schema);
-const opened = openWorkerStore(config, (what) => count(`client: ${what}`));
+const opened = await openWorkerStore(config, (what) => count(`client: ${what}`));
 const store = opened.store;
+
+/**
+ * Fault `lostReply`: the worker's proxy forwards the next store request (the server applies it),
+ * drops its reply and cuts the connection, so the client retries a claim or a completion that
+ * already took effect (ioredis re-sends it, the AWS SDK retries, pg fails and the queue redelivers).
+ */
+function loseNextReply(phase: 'claim' | 'completion'): void {
+  opened.proxy.loseNextReply(() => count(`${LOST_REPLY}, ${phase}`));
+}
 const leaseMs = config.visibilityMs + config.leaseMarginMs;
 
 // idemkit's warnings and errors become counters: the report shows what the library noticed.
@@ -100,6 +109,7 @@ const handle = makeIdempotent(
     const claim = currentClaim()!;
     await ledger.register(claim.key, claim.fencingToken);
     const fault = delivery.fault as PlannedFault | null;
+    let armCompletionLoss = false;
     if (fault !== null && (await fire(delivery.logicalId, fault))) {
       if (fault === 'handlerError') {
         count('fault: handler error');
@@ -109,6 +119,8 @@ const handle = makeIdempotent(
         send({ type: 'kill-me', logicalId: delivery.logicalId });
         await new Promise(() => undefined); // SIGKILL arrives while the claim is held
       }
+      // Events planned a lost reply lose their claim's (before the call) or their completion's.
+      if (fault === 'lostReply') armCompletionLoss = true;
       if (fault === 'leaseLapsed') {
         await sleep(leaseMs + 100);
         count((await waitForTakeover(claim.key, claim.fencingToken)) ? 'fault: lease lapsed, taken over' : 'slow handler not taken over');
@@ -118,6 +130,7 @@ const handle = makeIdempotent(
       count('stale ledger write refused');
       return { written: false };
     }
+    if (armCompletionLoss) loseNextReply('completion');
     return { written: true };
   },
   { store, strategy: { preset: 'genesysCloud' }, namespace: config.runId, leaseMarginMs: config.leaseMarginMs, logger, env: false, ...hooks },
@@ -214,6 +227,7 @@ while (!stopping) {
   count('receive');
   try {
     const event = JSON.parse(delivery.body) as GenesysEvent;
+    if (delivery.fault === 'lostReply' && delivery.logicalId % 2 === 0 && (await fire(delivery.logicalId, 'lostReply'))) loseNextReply('claim');
     attemptAt = Date.now();
     const slow = delivery.fault !== null && Object.hasOwn(slowHandlers, delivery.fault) ? slowHandlers[delivery.fault as SlowFault] : undefined;
     await (slow === undefined ? handle(event, lambdaContext(config.visibilityMs)) : slow(event, undefined));
@@ -225,6 +239,8 @@ while (!stopping) {
     const busy = (error as Error)?.name === 'IdempotencyInProgressError';
     if (busy) await noteBusyAnswer(delivery.logicalId, attemptAt).catch(() => count('queue error'));
     await queue.retryLater(delivery, busy ? 200 : 50).catch(() => count('queue error'));
+  } finally {
+    opened.proxy.disarm();
   }
 }
 await opened.close().catch(() => undefined);
