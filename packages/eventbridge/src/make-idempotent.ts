@@ -29,7 +29,9 @@ export function makeIdempotent<P extends PresetName, TResult = unknown, TContext
  *   running `handler`, and **never throws** — an error would make EventBridge retry and
  *   deliver yet more copies. One JSON log line records it.
  * - **In progress elsewhere**: throws `IdempotencyInProgressError` (`retryable: true`); the
- *   delivery fails and EventBridge (or Lambda's async retry) tries again later.
+ *   delivery fails and EventBridge (or Lambda's async retry) tries again later. With
+ *   `inProgress.wait` it first waits for the other delivery's result (within the invocation's
+ *   remaining time); `onInProgress` can answer instead of the error.
  * - **`handler` throws**: the claim is released and the error rethrown, so the retry runs.
  * - A handler returning `undefined` works; duplicates then return `undefined` too.
  *

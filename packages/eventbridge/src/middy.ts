@@ -21,7 +21,8 @@ interface InFlight<TResult> {
  *
  * - `before` claims the event's key. A completed duplicate answers at once with the stored
  *   result (or `duplicateResponse`'s): the handler and the rest of the chain are skipped, and
- *   nothing is thrown. A key in progress elsewhere throws `IdempotencyInProgressError`.
+ *   nothing is thrown. A key in progress elsewhere throws `IdempotencyInProgressError` (after
+ *   waiting for it, with `inProgress.wait`; or answers with `onInProgress`'s value).
  * - `after` stores the response as the result and completes the claim.
  * - `onError` releases the claim (the error still reaches Lambda, so the retry runs).
  *

@@ -48,7 +48,8 @@ export function makeIdempotentSqs<
  *
  * Claims every record's key in one `claimMany`, runs `handler` for new records in order, and
  * returns `{ batchItemFailures }` with the `messageId` of each record that failed: the handler
- * threw, its key is in progress elsewhere, or it is malformed (bad JSON, not an object, a key
+ * threw, its key is in progress elsewhere (after waiting, with `inProgress.wait`; unless
+ * `onInProgress` answers with a value), or it is malformed (bad JSON, not an object, a key
  * field missing). A malformed record never fails its neighbours. Duplicates (of earlier
  * batches, or repeats inside this one) succeed without running `handler`. For FIFO queues
  * (`fifo`, detected from the queue ARN by default) the batch stops at the first failure and
