@@ -7,7 +7,7 @@ import { localDynamoDBClient } from '../lib/dynamodb-local.js';
 import { DATABASE_URL, REDIS_URL, runId as newRunId } from '../lib/env.js';
 import { newClient, type Client } from '../lib/pg.js';
 import { cutterFor } from './cuts.js';
-import { HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
+import { COLD_START_MIGRATED, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
 import { createSchema, dropSchema, NOW_MS } from './schema.js';
 import { PG_STORE_TABLE, storeConnectionName } from './stores.js';
 import { makeStream, type Stream } from './stream.js';
@@ -49,6 +49,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
       slowHandler: options.slowHandler,
       // Every second worker runs hooks that throw: no delivery may fail because of them.
       throwingHooks: Number(worker.slice(1)) % 2 === 0,
+      coldStartMigrate: options.store === 'postgres',
     });
 
     log(`${options.store}: starting ${options.workers} workers`);
@@ -59,6 +60,16 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
     const stream = makeStream(options);
     await enqueue(admin, schema, stream);
     log(`${options.store}: ${options.logicalEvents} logical events, ${stream.deliveries.length} deliveries queued`);
+
+    let burst: NodeJS.Timeout | undefined;
+    if (options.store === 'postgres' && options.coldStartBurst > 0) {
+      // Halfway through the stream, while every worker claims: a burst of cold starts, each migrating.
+      burst = setTimeout(() => {
+        log(`${options.store}: ${options.coldStartBurst} more workers cold-start at once, migrating`);
+        pool!.start(options.coldStartBurst).catch((error: Error) => log(`cold-start burst: ${error.message}`));
+      }, options.streamMs / 2);
+      cleanups.push(async () => clearTimeout(burst));
+    }
 
     const cut = cutterFor(options.store, tools, storeConnectionName(runId, ''));
     let connectionsCut = 0;
@@ -92,6 +103,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
         slowHandlerNoHeartbeat: counters['fault: slow handler, heartbeat off'] ?? 0,
         lostReply: (counters[`${LOST_REPLY}, claim`] ?? 0) + (counters[`${LOST_REPLY}, completion`] ?? 0),
         hookThrew: counters[HOOK_THREW] ?? 0,
+        coldStartMigration: counters[COLD_START_MIGRATED] ?? 0,
       },
       planned: options.planned,
       doubleEffects: outcome.doubles,
@@ -125,7 +137,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
 async function prepareStore(options: HarnessOptions, runId: string, admin: Client, cleanups: (() => Promise<unknown>)[]) {
   switch (options.store) {
     case 'postgres':
-      await new PostgresStore({ client: admin, schema: runId, table: PG_STORE_TABLE }).migrate();
+      // Not migrated here: the workers do it as they start, all at once (fault coldStartMigration).
       return { postgres: admin };
     case 'redis': {
       const redis = new Redis(REDIS_URL, { connectionName: `${runId}_admin` });

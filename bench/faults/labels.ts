@@ -11,3 +11,12 @@ export const HOOK_FAILED_DELIVERY = 'failed: a hook error failed the delivery';
 
 /** A store reply dropped by the worker's proxy after the server applied the request; `, claim` or `, completion` follows. */
 export const LOST_REPLY = 'fault: store reply lost';
+
+/** A Postgres worker migrated the schema as it started (`?migrate=true`). */
+export const COLD_START_MIGRATED = 'injected: cold start migrated the store';
+
+/** A cold start whose migration failed: the worker could not start. */
+export const COLD_START_FAILED = 'failed: cold start migration';
+
+/** A store call that failed with Postgres' deadlock error (40P01): migrations must never cause one. */
+export const DEADLOCKED = 'failed: store error 40P01 (deadlock)';

@@ -14,7 +14,9 @@ export function harnessOptions(form: 'short' | 'long', store: StoreKind): Harnes
   const slowHandler = { leaseMs: 3_000, duplicateAfterMs: 3_500 };
   // Eight workers: lapsed-lease and slow handlers each hold one until another worker has judged a
   // redelivery of their event, and killed workers take seconds to replace; six could all be held.
-  const common = { store, workers: 8, visibilityMs: 1_200, leaseMarginMs: 100, slowHandler };
+  // Postgres workers all migrate as they start (a fresh schema for the first eight, at once); a
+  // burst of more starts mid-stream, migrating the current schema while the others claim.
+  const common = { store, workers: 8, visibilityMs: 1_200, leaseMarginMs: 100, slowHandler, coldStartBurst: 4 };
   return form === 'short'
     ? {
         ...common,

@@ -1,6 +1,7 @@
 import type { IdempotencyStore } from '@idemkit/core';
 import { DynamoDBStore } from '@idemkit/dynamodb';
 import { PostgresStore } from '@idemkit/postgres';
+import { storeFromUrl } from '@idemkit/eventbridge';
 import { RedisStore } from '@idemkit/redis';
 import { Redis } from 'ioredis';
 import { localDynamoDBClient } from '../lib/dynamodb-local.js';
@@ -37,11 +38,12 @@ function upstreamOf(config: WorkerConfig): { url: string; defaultPort: number } 
 export async function openWorkerStore(config: WorkerConfig, onError: (what: string) => void): Promise<WorkerStore> {
   const upstream = upstreamOf(config);
   const proxy = await CuttableProxy.start(upstream.url, upstream.defaultPort);
-  const opened = openThrough(config, proxy.rewrite(upstream.url), onError);
+  const opened = await openThrough(config, proxy.rewrite(upstream.url), onError);
   return { ...opened, proxy, close: () => opened.close().finally(() => proxy.close()) };
 }
 
-function openThrough(config: WorkerConfig, url: string, onError: (what: string) => void): Omit<WorkerStore, 'proxy'> {
+async function openThrough(config: WorkerConfig, url: string, onError: (what: string) => void): Promise<Omit<WorkerStore, 'proxy'>> {
+  if (config.coldStartMigrate) return openMigrating(config, url);
   const name = storeConnectionName(config.runId, config.worker);
   switch (config.store) {
     case 'redis': {
@@ -62,4 +64,20 @@ function openThrough(config: WorkerConfig, url: string, onError: (what: string) 
       return { store: new DynamoDBStore({ client, tableName: config.dynamodbTable! }), close: async () => client.destroy() };
     }
   }
+}
+
+/**
+ * A Postgres worker's cold start as a user writes it: `IDEMKIT_STORE=postgres://…?migrate=true`,
+ * migrating the run's schema while other workers migrate too, or already claim. Its pool is the
+ * URL's own, so the coordinator's cuts (by application name) do not reach it; its proxy does.
+ */
+async function openMigrating(config: WorkerConfig, url: string): Promise<Omit<WorkerStore, 'proxy'>> {
+  const withParams = new URL(url);
+  withParams.searchParams.set('schema', config.schema);
+  withParams.searchParams.set('table', PG_STORE_TABLE);
+  withParams.searchParams.set('migrate', 'true');
+  // The URL takes no application name; pg falls back to PGAPPNAME, which the coordinator's cuts match.
+  process.env['PGAPPNAME'] = storeConnectionName(config.runId, config.worker);
+  const store = await storeFromUrl(withParams.toString());
+  return { store, close: () => store.close() };
 }

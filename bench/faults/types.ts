@@ -13,13 +13,14 @@ export type FaultKind =
   | 'slowHandler'
   | 'slowHandlerNoHeartbeat'
   | 'lostReply'
-  | 'hookThrew';
+  | 'hookThrew'
+  | 'coldStartMigration';
 
 /**
  * Faults not planned on logical events: connection cuts are timed by the coordinator; hooks throw
- * on every outcome of the workers that run them.
+ * on every outcome of the workers that run them; Postgres workers each migrate as they start.
  */
-export type UnplannedFault = 'connectionCut' | 'hookThrew';
+export type UnplannedFault = 'connectionCut' | 'hookThrew' | 'coldStartMigration';
 
 /** Faults planned on logical events, each fired once per event planned for it. */
 export type PlannedFault = Exclude<FaultKind, UnplannedFault>;
@@ -50,6 +51,8 @@ export interface HarnessOptions {
   deadlineMs: number;
   /** Endpoint of DynamoDB Local, for `store: 'dynamodb'`. */
   dynamodbEndpoint?: string;
+  /** Postgres: extra workers started at once mid-stream, each migrating while the others claim. */
+  coldStartBurst: number;
   /** Progress lines go here (stderr in the CLI, nowhere in tests). */
   log?: (line: string) => void;
 }
@@ -127,6 +130,8 @@ export interface WorkerConfig {
   slowHandler: SlowHandlerOptions;
   /** This worker's `onOutcome`, `onDuplicate` and metrics sink throw (fault `hookThrew`). */
   throwingHooks: boolean;
+  /** Postgres: open the store from its URL with `?migrate=true`, as a cold start does (fault `coldStartMigration`). */
+  coldStartMigrate: boolean;
 }
 
 /** Messages a worker sends the coordinator. */

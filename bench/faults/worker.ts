@@ -6,7 +6,7 @@ import { makeIdempotent } from '@idemkit/eventbridge';
 import type { GenesysEvent } from '../lib/events.js';
 import { lambdaContext } from '../lib/lambda-context.js';
 import { newPool } from '../lib/pg.js';
-import { HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
+import { COLD_START_FAILED, COLD_START_MIGRATED, DEADLOCKED, HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
 import { FencedLedger } from './ledger.js';
 import { DeliveryQueue, type ReceivedDelivery } from './queue.js';
 import { openWorkerStore } from './stores.js';
@@ -29,7 +29,11 @@ const db = newPool({ connectionString: config.databaseUrl, max: 2, application_n
 db.on('error', () => count('harness connection error'));
 const queue = new DeliveryQueue(db, config.schema);
 const ledger = new FencedLedger(db, config.schema);
-const opened = await openWorkerStore(config, (what) => count(`client: ${what}`));
+const opened = await openWorkerStore(config, (what) => count(`client: ${what}`)).catch((error: Error) => {
+  if (config.coldStartMigrate) count(COLD_START_FAILED);
+  throw error;
+});
+if (config.coldStartMigrate) count(COLD_START_MIGRATED);
 const store = opened.store;
 
 /**
@@ -202,8 +206,16 @@ function outcomeOf(error: unknown): string {
   if (error instanceof LeaseLostError) return LATE_COMPLETION_REFUSED;
   if (name === 'PlannedHookError') return HOOK_FAILED_DELIVERY;
   if (name === 'PlannedHandlerError') return 'injected: handler error, redelivered';
+  if (JSON.stringify(errorCodes(error)).includes('40P01')) return DEADLOCKED;
   if (name === 'IdempotencyStoreError') return 'injected: store error from a cut connection, redelivered';
   return `failed: ${name}: ${(error as Error)?.message}`;
+}
+
+/** The `code` of an error and of its causes (Postgres puts its SQLSTATE there). */
+function errorCodes(error: unknown): unknown[] {
+  const codes: unknown[] = [];
+  for (let at = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; at && depth < 5; at = at.cause as typeof at, depth++) codes.push(at.code);
+  return codes;
 }
 
 let stopping = false;
