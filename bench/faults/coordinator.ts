@@ -7,7 +7,7 @@ import { localDynamoDBClient } from '../lib/dynamodb-local.js';
 import { DATABASE_URL, REDIS_URL, runId as newRunId } from '../lib/env.js';
 import { newClient, type Client } from '../lib/pg.js';
 import { cutterFor } from './cuts.js';
-import { COLD_START_MIGRATED, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
+import { COLD_START_MIGRATED, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY, PARTIAL_BATCH } from './labels.js';
 import { createSchema, dropSchema, NOW_MS } from './schema.js';
 import { PG_STORE_TABLE, storeConnectionName } from './stores.js';
 import { makeStream, type Stream } from './stream.js';
@@ -50,6 +50,8 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
       // Every second worker runs hooks that throw: no delivery may fail because of them.
       throwingHooks: Number(worker.slice(1)) % 2 === 0,
       coldStartMigrate: options.store === 'postgres',
+      // Two workers in eight consume batches (w3, w7, …), the others one delivery at a time.
+      batch: Number(worker.slice(1)) % 4 === 3,
     });
 
     log(`${options.store}: starting ${options.workers} workers`);
@@ -104,6 +106,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
         lostReply: (counters[`${LOST_REPLY}, claim`] ?? 0) + (counters[`${LOST_REPLY}, completion`] ?? 0),
         hookThrew: counters[HOOK_THREW] ?? 0,
         coldStartMigration: counters[COLD_START_MIGRATED] ?? 0,
+        partialBatch: counters[PARTIAL_BATCH] ?? 0,
       },
       planned: options.planned,
       doubleEffects: outcome.doubles,

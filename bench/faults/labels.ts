@@ -20,3 +20,6 @@ export const COLD_START_FAILED = 'failed: cold start migration';
 
 /** A store call that failed with Postgres' deadlock error (40P01): migrations must never cause one. */
 export const DEADLOCKED = 'failed: store error 40P01 (deadlock)';
+
+/** A reply lost to a cut in the middle of a batch claim (makeIdempotentSqs' claimMany). */
+export const PARTIAL_BATCH = 'injected: batch claim cut mid-batch (reply lost)';

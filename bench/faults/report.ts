@@ -12,11 +12,12 @@ const FAULT_LABELS: Record<FaultKind, string> = {
   slowHandlerNoHeartbeat: 'slow handlers past their lease, heartbeat off',
   lostReply: 'store replies lost after the request was applied (claim or completion)',
   hookThrew: 'hooks that threw (onOutcome, onDuplicate, metrics sink)',
+  partialBatch: 'SQS batch claims cut mid-batch (makeIdempotentSqs)',
   coldStartMigration: 'workers cold-started with ?migrate=true, at once (Postgres)',
 };
 
 /** Kinds not planned on logical events: expected to fire in every run. */
-const ALWAYS_EXPECTED: readonly FaultKind[] = ['connectionCut', 'hookThrew'];
+const ALWAYS_EXPECTED: readonly FaultKind[] = ['connectionCut', 'hookThrew', 'partialBatch'];
 
 /** Whether a run on this store is expected to inject this kind. */
 function expectedOn(report: HarnessReport, kind: FaultKind): boolean {

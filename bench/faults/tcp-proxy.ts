@@ -11,8 +11,8 @@ export class CuttableProxy {
   private server: Server | undefined;
   /** Armed by {@link loseNextReply}: called once the reply is dropped. */
   private onLost: (() => void) | undefined;
-  /** The connection whose request went out after arming: its reply is the one to drop. */
-  private target: [Socket, Socket] | undefined;
+  /** Replies still to forward before the one to drop. */
+  private skip = 0;
 
   private constructor(private readonly upstreamAddress: { host: string; port: number }) {}
 
@@ -56,19 +56,20 @@ export class CuttableProxy {
   }
 
   /**
-   * Loses the reply to the next request sent through the proxy (on whichever connection sends
-   * first): the request reaches the server, the reply never reaches the client, and the
-   * connection is reset. `onLost` runs when the reply has been dropped. Replaces an armed one.
+   * Loses a reply: forwards `skipReplies` replies (to a batch's first requests, say), then drops
+   * the next one on whichever connection it comes: its request reached the server, the reply
+   * never reaches the client, and the connection is reset. `onLost` runs when the reply has been
+   * dropped. Replaces an armed one. (Connections are idle between requests, so what the server
+   * sends while armed answers a request sent while armed.)
    */
-  loseNextReply(onLost: () => void): void {
+  loseNextReply(onLost: () => void, skipReplies = 0): void {
     this.onLost = onLost;
-    this.target = undefined;
+    this.skip = skipReplies;
   }
 
   /** Disarms {@link loseNextReply} if it has not fired. */
   disarm(): void {
     this.onLost = undefined;
-    this.target = undefined;
   }
 
   async close(): Promise<void> {
@@ -88,12 +89,9 @@ export class CuttableProxy {
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
-      client.on('data', (chunk: Buffer) => {
-        if (this.onLost !== undefined && this.target === undefined) this.target = pair;
-        upstream.write(chunk);
-      });
+      client.on('data', (chunk: Buffer) => upstream.write(chunk));
       upstream.on('data', (chunk: Buffer) => {
-        if (this.target === pair && this.onLost !== undefined) {
+        if (this.onLost !== undefined && this.skip-- <= 0) {
           const lost = this.onLost;
           this.disarm();
           client.resetAndDestroy();

@@ -14,13 +14,14 @@ export type FaultKind =
   | 'slowHandlerNoHeartbeat'
   | 'lostReply'
   | 'hookThrew'
-  | 'coldStartMigration';
+  | 'coldStartMigration'
+  | 'partialBatch';
 
 /**
  * Faults not planned on logical events: connection cuts are timed by the coordinator; hooks throw
- * on every outcome of the workers that run them; Postgres workers each migrate as they start.
+ * on every outcome of the workers that run them; batch workers cut every third batch claim; Postgres workers each migrate as they start.
  */
-export type UnplannedFault = 'connectionCut' | 'hookThrew' | 'coldStartMigration';
+export type UnplannedFault = 'connectionCut' | 'hookThrew' | 'coldStartMigration' | 'partialBatch';
 
 /** Faults planned on logical events, each fired once per event planned for it. */
 export type PlannedFault = Exclude<FaultKind, UnplannedFault>;
@@ -132,6 +133,8 @@ export interface WorkerConfig {
   throwingHooks: boolean;
   /** Postgres: open the store from its URL with `?migrate=true`, as a cold start does (fault `coldStartMigration`). */
   coldStartMigrate: boolean;
+  /** Take SQS-style batches through makeIdempotentSqs instead of one delivery at a time (fault `partialBatch`). */
+  batch: boolean;
 }
 
 /** Messages a worker sends the coordinator. */

@@ -2,11 +2,11 @@
 // Lambda instance does), runs them through makeIdempotent on the store under test, and writes
 // each effect to the fenced ledger. Planned faults fire inside the handler, once per logical event.
 import { currentClaim, LeaseLostError, type IdempotencyLogger } from '@idemkit/core';
-import { makeIdempotent } from '@idemkit/eventbridge';
+import { makeIdempotent, makeIdempotentSqs } from '@idemkit/eventbridge';
 import type { GenesysEvent } from '../lib/events.js';
 import { lambdaContext } from '../lib/lambda-context.js';
 import { newPool } from '../lib/pg.js';
-import { COLD_START_FAILED, COLD_START_MIGRATED, DEADLOCKED, HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY } from './labels.js';
+import { COLD_START_FAILED, COLD_START_MIGRATED, DEADLOCKED, HOOK_FAILED_DELIVERY, HOOK_THREW, LATE_COMPLETION_REFUSED, LOST_REPLY, PARTIAL_BATCH } from './labels.js';
 import { FencedLedger } from './ledger.js';
 import { DeliveryQueue, type ReceivedDelivery } from './queue.js';
 import { openWorkerStore } from './stores.js';
@@ -218,12 +218,85 @@ function errorCodes(error: unknown): unknown[] {
   return codes;
 }
 
+// Batch workers (fault partialBatch) take up to BATCH_SIZE deliveries at once and run them as one
+// SQS event through makeIdempotentSqs, which claims them all in one claimMany. Every third batch
+// loses the reply to one of that claim's first requests (the proxy cuts mid-batch): the batch
+// claim must leave nothing claimed or say exactly what it claimed, so no record is refused for a
+// whole lease, run twice, or acknowledged unrun.
+const BATCH_SIZE = 5;
+const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:000000000000:idemkit-faults';
+let batchDeliveries = new Map<string, ReceivedDelivery>();
+let batches = 0;
+
+const handleBatch = makeIdempotentSqs(
+  async (_event: GenesysEvent, { record }) => {
+    const delivery = batchDeliveries.get(record.messageId)!;
+    const claim = currentClaim()!;
+    await ledger.register(claim.key, claim.fencingToken);
+    if (!(await ledger.write(claim.key, claim.fencingToken, delivery.logicalId, config.worker))) {
+      count('stale ledger write refused');
+      return { written: false };
+    }
+    return { written: true };
+  },
+  { store, strategy: { preset: 'genesysCloud' }, namespace: config.runId, leaseMarginMs: config.leaseMarginMs, logger, env: false, ...hooks },
+);
+
+/** Receives up to BATCH_SIZE deliveries without a planned fault (those go back for single workers). */
+async function receiveBatch(): Promise<ReceivedDelivery[]> {
+  const batch: ReceivedDelivery[] = [];
+  while (batch.length < BATCH_SIZE) {
+    const delivery = await queue.receive(config!.visibilityMs);
+    if (delivery === undefined) break;
+    if (delivery.fault !== null) {
+      await queue.retryLater(delivery, 20);
+      continue;
+    }
+    batch.push(delivery);
+  }
+  return batch;
+}
+
+/** Runs one batch through makeIdempotentSqs; acknowledges what succeeded, gives back what failed. */
+async function runBatch(batch: ReceivedDelivery[]): Promise<void> {
+  batchDeliveries = new Map(batch.map((delivery) => [`${delivery.id}-${delivery.receipt}`, delivery]));
+  const Records = batch.map((delivery) => ({ messageId: `${delivery.id}-${delivery.receipt}`, body: delivery.body, eventSourceARN: QUEUE_ARN }));
+  if (batch.length > 1 && ++batches % 3 === 0) opened.proxy.loseNextReply(() => count(PARTIAL_BATCH), batches % 2);
+  let failed: Set<string>;
+  try {
+    const response = await handleBatch({ Records }, lambdaContext(config!.visibilityMs));
+    failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  } catch (error) {
+    count(`batch threw: ${outcomeOf(error)}`);
+    failed = new Set(batchDeliveries.keys());
+  } finally {
+    opened.proxy.disarm();
+  }
+  for (const [messageId, delivery] of batchDeliveries) {
+    count('receive');
+    if (failed.has(messageId)) {
+      count('batch record failed, redelivered');
+      await queue.retryLater(delivery, 200).catch(() => count('queue error'));
+    } else count((await queue.ack(delivery)) ? 'acked' : 'ack refused: redelivered meanwhile');
+  }
+}
+
 let stopping = false;
 process.on('message', (message: CoordinatorMessage) => {
   if (message.type === 'stop') stopping = true;
 });
 
 send({ type: 'ready' });
+while (!stopping && config.batch) {
+  let batch: ReceivedDelivery[] = [];
+  try {
+    batch = await receiveBatch();
+  } catch {
+    count('queue error');
+  }
+  if (batch.length === 0) await sleep(20);
+  else await runBatch(batch);
+}
 while (!stopping) {
   let delivery: ReceivedDelivery | undefined;
   try {

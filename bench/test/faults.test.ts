@@ -5,7 +5,8 @@ import { harnessOptions } from '../faults/presets.js';
 import { countersText, problems, reportTable } from '../faults/report.js';
 
 // The short form of the fault harness (the long one is `pnpm test:faults`): eight worker processes
-// per store, a few seconds of stream, every fault kind. Real processes and real time, so each
+// per store, a few seconds of stream, every fault kind (lost replies, cut batch claims, throwing hooks and, on Postgres, cold-start
+// migrations among them). Real processes and real time, so each
 // store gets a generous timeout; the run itself takes well under 20 s per store.
 
 describe('fault harness, short form', () => {
@@ -19,7 +20,10 @@ describe('fault harness, short form', () => {
       expect(problems(report)).toEqual([]);
       expect(report.doubleEffects).toBe(0);
       expect(report.lostEvents).toBe(0);
-      for (const count of Object.values(report.faults)) expect(count).toBeGreaterThan(0);
+      for (const [kind, count] of Object.entries(report.faults)) {
+        // Cold-start migrations are a Postgres fault; every other kind fires on every store.
+        if (kind !== 'coldStartMigration' || store === 'postgres') expect(count, kind).toBeGreaterThan(0);
+      }
     });
   }
 });
