@@ -104,7 +104,7 @@ export async function runBatch<TEvent, TResult>(
   handler: ClaimedHandler<TEvent, TResult>,
   options: BatchOptions,
 ): Promise<BatchItemOutcome<TResult>[]> {
-  const waitDeadline = engine.inFlight.deadline(engine.clock(), options.remainingMs);
+  const waitDeadline = engine.inFlight.deadline(options.remainingMs);
   const outcomes: BatchItemOutcome<TResult>[] = new Array(items.length);
   const prepared: PreparedItem<TEvent>[] = [];
   // Items this process already knows as completed (`localCache`): answered without a claim.
@@ -231,8 +231,8 @@ async function settleItem<TEvent, TResult>(
     }
     let outcome = claim;
     let waitedMs = 0;
-    if (!outcome.acquired && earlierItemOf(outcome, index, batch) === undefined && outcome.record.status === 'in_progress') {
-      const waited = await engine.inFlight.untilSettled(request, outcome, batch.waitDeadline);
+    if (engine.inFlight.shouldWait(outcome, batch.waitDeadline) && earlierItemOf(outcome, index, batch) === undefined) {
+      const waited = await engine.inFlight.untilSettled(request, outcome, batch.waitDeadline!);
       ({ outcome, waitedMs } = waited);
       if (outcome.acquired) mine = hold(engine, item, outcome, request, batch);
     }

@@ -152,7 +152,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
    */
   async run(event: TEvent, handler: ClaimedHandler<TEvent, TResult>, runOptions: RunOptions = {}): Promise<TResult> {
     handler = this.guarded(handler, runOptions);
-    const deadline = this.inFlight.deadline(this.clock(), runOptions.remainingMs);
+    const deadline = this.inFlight.deadline(runOptions.remainingMs);
     let prepared: PreparedEvent;
     try {
       prepared = this.prepare(event);
@@ -169,13 +169,13 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     } catch (error) {
       return this.runDespiteOutage(prepared.key, event, handler, toStoreError(this.store, 'claim', error));
     }
-    const waited = await this.inFlight.untilSettled(request, outcome, deadline);
-    outcome = waited.outcome;
+    let waitedMs = 0;
+    if (this.inFlight.shouldWait(outcome, deadline)) ({ outcome, waitedMs } = await this.inFlight.untilSettled(request, outcome, deadline!));
     if (outcome.acquired) {
       const claim = claimOf(prepared, outcome);
       return this.execute(prepared, claim, event, handler, this.keepAlive(claim, request.leaseMs));
     }
-    return this.answerExisting(prepared, outcome.record, event, waited.waitedMs);
+    return this.answerExisting(prepared, outcome.record, event, waitedMs);
   }
 
   /**

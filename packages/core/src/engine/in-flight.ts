@@ -61,13 +61,18 @@ export class InFlightWaiter {
   }
 
   /**
-   * Until when a call that started at `startedAt` may wait: `maxMs` later, and no later than its
+   * Until when a call starting now may wait: `maxMs` from now, and no later than its
    * `remainingMs` less {@link ANSWER_RESERVE_MS}. Undefined when duplicates do not wait.
    */
-  deadline(startedAt: number, remainingMs: number | undefined): number | undefined {
+  deadline(remainingMs: number | undefined): number | undefined {
     if (this.wait === undefined) return undefined;
     const budget = remainingMs === undefined ? this.wait.maxMs : Math.min(this.wait.maxMs, remainingMs - ANSWER_RESERVE_MS);
-    return startedAt + Math.max(0, budget);
+    return this.settings.clock() + Math.max(0, budget);
+  }
+
+  /** Whether a claim outcome is one to wait on: refused by a claim running elsewhere, with time to wait. */
+  shouldWait(outcome: ClaimOutcome, deadline: number | undefined): boolean {
+    return deadline !== undefined && isRunningElsewhere(outcome);
   }
 
   /**
@@ -75,13 +80,13 @@ export class InFlightWaiter {
    * `deadline` passes; returns the last outcome. A poll the store fails ends the wait with the
    * last answer: running the handler despite a known running claim could repeat its effect.
    */
-  async untilSettled(request: ClaimRequest, refused: ClaimOutcome, deadline: number | undefined): Promise<WaitResult> {
+  async untilSettled(request: ClaimRequest, refused: ClaimOutcome, deadline: number): Promise<WaitResult> {
     const { store, reporter, clock } = this.settings;
     const startedAt = clock();
     let outcome = refused;
     let polls = 0;
-    let intervalMs = this.wait?.pollMs ?? 0;
-    while (deadline !== undefined && isRunningElsewhere(outcome)) {
+    let intervalMs = this.wait!.pollMs;
+    while (isRunningElsewhere(outcome)) {
       const leftMs = deadline - clock();
       if (leftMs <= 0) break;
       await this.sleep(Math.min(intervalMs, leftMs));
