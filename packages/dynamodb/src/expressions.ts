@@ -60,10 +60,15 @@ export class Expression {
     return `${slot}.${this.name(`#${SLOT[field]}`, SLOT[field])}`;
   }
 
-  /** A placeholder for a value; the same name always means the same value within one expression. */
+  /** A placeholder for a value; a name reused within one expression must mean the same value. */
   value(name: string, value: AttributeValue): string {
-    this.values[`:${name}`] = value;
-    return `:${name}`;
+    const placeholder = `:${name}`;
+    const taken = this.values[placeholder];
+    if (taken !== undefined && JSON.stringify(taken) !== JSON.stringify(value)) {
+      throw new Error(`expression value ${placeholder} used for two values`);
+    }
+    this.values[placeholder] = value;
+    return placeholder;
   }
 
   /** ANDs a clause into the condition. */

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { IdempotencyStoreError, type IdempotencyRecord } from '@idemkit/core';
+import { IdempotencyStoreError, keyInMessage, type IdempotencyRecord } from '@idemkit/core';
 import { ITEM, isSlot, SLOT, STATUS, VERSION, type TableLayout } from './layout.js';
 
 /** An item as the SDK carries it. */
@@ -129,11 +129,11 @@ export function readNumber(item: Item, attribute: string, key: string, layout: T
   return value;
 }
 
-/** Reports an item idemkit did not write; never misread as a record. */
+/** Reports an item idemkit did not write; never misread as a record. The key appears hashed, as in every idemkit message. */
 export function malformed(key: string, layout: TableLayout, problem: string): IdempotencyStoreError {
   return new IdempotencyStoreError(
     'dynamodb',
-    `item "${key}" in table "${layout.tableName}" is not an idemkit record: ${problem}`,
+    `item ${keyInMessage(key)} in table "${layout.tableName}" is not an idemkit record: ${problem}`,
     { retryable: false },
   );
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IdempotencyStoreError } from '@idemkit/core';
+import { IdempotencyStoreError, keyInMessage } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
 import { useTable } from './helpers.js';
 
@@ -67,7 +67,8 @@ describe('errors from DynamoDB Local', () => {
     await client.send(new PutItemCommand({ TableName: table.tableName, Item: { id: { S: key }, owner: { S: 'someone else' } } }));
     const store = new DynamoDBStore({ client, tableName: table.tableName });
     const error = await storeError(store.claim(claimRequest(key)));
-    expect(error.message).toContain(`item "${key}" in table "${table.tableName}" is not an idemkit record`);
+    expect(error.message).toContain(`item ${keyInMessage(key)} in table "${table.tableName}" is not an idemkit record`);
+    expect(error.message).not.toContain(key);
     expect(error.retryable).toBe(false);
   });
 
