@@ -50,8 +50,8 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessReport
       // Every second worker runs hooks that throw: no delivery may fail because of them.
       throwingHooks: Number(worker.slice(1)) % 2 === 0,
       coldStartMigrate: options.store === 'postgres',
-      // Two workers in eight consume batches (w3, w7, …), the others one delivery at a time.
-      batch: Number(worker.slice(1)) % 4 === 3,
+      // Two workers in ten consume batches (never planned faults, so never killed and replaced), the others one at a time.
+      batch: worker === 'w3' || worker === 'w7',
     });
 
     log(`${options.store}: starting ${options.workers} workers`);

@@ -12,11 +12,12 @@ export function harnessOptions(form: 'short' | 'long', store: StoreKind): Harnes
   // redelivery 3.5 s in, when the lease has lapsed unless the heartbeat kept it. Each holds a
   // worker until the redelivery has been judged, so the short form plans only two of each.
   const slowHandler = { leaseMs: 3_000, duplicateAfterMs: 3_500 };
-  // Eight workers: lapsed-lease and slow handlers each hold one until another worker has judged a
-  // redelivery of their event, and killed workers take seconds to replace; six could all be held.
-  // Postgres workers all migrate as they start (a fresh schema for the first eight, at once); a
+  // Ten workers, eight taking one delivery at a time: lapsed-lease and slow handlers each hold one
+  // until another worker has judged a redelivery of their event, and killed workers take seconds
+  // to replace; six could all be held. The other two take batches (w3, w7), never a planned event.
+  // Postgres workers all migrate as they start (a fresh schema for the first ten, at once); a
   // burst of more starts mid-stream, migrating the current schema while the others claim.
-  const common = { store, workers: 8, visibilityMs: 1_200, leaseMarginMs: 100, slowHandler, coldStartBurst: 4 };
+  const common = { store, workers: 10, visibilityMs: 1_200, leaseMarginMs: 100, slowHandler, coldStartBurst: 4 };
   return form === 'short'
     ? {
         ...common,
