@@ -4,7 +4,7 @@ import { runHarness } from '../faults/coordinator.js';
 import { harnessOptions } from '../faults/presets.js';
 import { countersText, problems, reportTable } from '../faults/report.js';
 
-// The short form of the fault harness (the long one is `pnpm test:faults`): eight worker processes
+// The short form of the fault harness (the long one is `pnpm test:faults`): ten worker processes
 // per store, a few seconds of stream, every fault kind (lost replies, cut batch claims, throwing hooks and, on Postgres, cold-start
 // migrations among them). Real processes and real time, so each
 // store gets a generous timeout; the run itself takes well under 20 s per store.
