@@ -282,12 +282,15 @@ WHERE n.nspname = $1 AND p.proname = $2`;
  * The DDL as one simple query, so it runs in one implicit transaction: wait (up to `waitMs`) for
  * any other migration of the schema, then run the DDL with a short `lock_timeout`, so a DDL
  * lock request never queues long in front of running claims (it fails and migrate() retries).
+ * The caller's `lock_timeout` is put back at the end, for a client inside its own transaction.
  */
 export function migrationQuery(ddl: string, migrationLock: number, waitMs: number, lockTimeoutMs: number): string {
   return [
+    `SELECT set_config('idemkit.lock_timeout', current_setting('lock_timeout'), true);`,
     `SELECT set_config('lock_timeout', '${Math.floor(waitMs)}ms', true);`,
     `SELECT pg_advisory_xact_lock(${migrationLock}::int8);`,
     `SELECT set_config('lock_timeout', '${Math.floor(lockTimeoutMs)}ms', true);`,
     ddl,
+    `SELECT set_config('lock_timeout', current_setting('idemkit.lock_timeout'), true);`,
   ].join('\n');
 }

@@ -84,6 +84,21 @@ describe('schema', () => {
     expect(indexes.rows.map((row) => row.indexname)).toEqual([`${table}_pkey`, `${table}_versions_pkey`]);
   });
 
+  it('migrate() on a client inside your transaction commits with it and leaves its lock_timeout as it was', async () => {
+    const table = uniqueTable('in_tx');
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = '7s'`);
+      await PostgresStore.inTransaction(client, { schema, table }).migrate();
+      expect((await client.query('SHOW lock_timeout')).rows[0]).toEqual({ lock_timeout: '7s' });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect((await new PostgresStore({ client: pool, schema, table }).claim(request('in-tx:1'))).acquired).toBe(true);
+  });
+
   it('migrate() creates a schema other than public', async () => {
     const own = `${schema}_own`;
     try {
