@@ -201,6 +201,31 @@ describe('store URLs that cannot work', () => {
   });
 });
 
+describe('a Postgres store named by URL whose idle connection the server ends', () => {
+  it('does not crash the process (pool errors are listened to) and keeps working on a new connection', async () => {
+    const { default: pg } = await import('pg');
+    const name = `idemkit-terminate-${randomUUID().slice(0, 8)}`;
+    const store = await storeFromUrl(`${postgresUrl()}&application_name=${name}`);
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    try {
+      const key = `terminate:${randomUUID()}`;
+      expect((await store.claim({ key, leaseMs: 5_000, retentionMs: 5_000 })).acquired).toBe(true);
+      const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
+      expect(rowCount).toBeGreaterThan(0);
+      // The pool drops the dead connection (an 'error' event, not an unhandled crash) and opens another.
+      let record;
+      for (let attempt = 0; attempt < 3 && record === undefined; attempt++) {
+        record = await store.get(key).catch(() => undefined);
+      }
+      expect(record?.status).toBe('in_progress');
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+});
+
 describe('wrappers on stores named by URL', () => {
   it('share one store per URL between wrappers, so a claim by one is seen by the other', async () => {
     const url = redisUrl();

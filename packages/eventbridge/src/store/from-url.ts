@@ -40,6 +40,7 @@ interface RedisClientLike {
 }
 interface PgPoolLike {
   end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 interface DynamoDBClientLike {
   destroy(): void;
@@ -124,6 +125,10 @@ async function openPostgres(parsed: ParsedStoreUrl, field: string, clock: object
   const migrate = booleanParam(parsed, 'migrate', field);
   // Idle connections do not hold the process, so a script ends once its work is done.
   const pool = new Pool({ connectionString: parsed.url.toString(), allowExitOnIdle: true });
+  // An idle pooled connection the server ends (a restart, pg_terminate_backend, a failover) is
+  // reported as a pool 'error' event: without a listener it would crash the whole process. The
+  // pool replaces the connection on its next checkout; the store call that needs it says why.
+  pool.on('error', () => undefined);
   const close = () => pool.end();
   const store = await construct(field, parsed, close, () =>
     new PostgresStore({
