@@ -1,6 +1,6 @@
 import { newClaimRecord, type ClaimOutcome, type ClaimRequest } from '@idemkit/core';
 import { runPlan, type Plan } from './batches.js';
-import { bySlot, claimAcrossSlots, SpreadClaimFailure } from './cross-slot.js';
+import { bySlot, claimAcrossSlots, isReplyError, SpreadClaimFailure } from './cross-slot.js';
 import { PartialClaimError, toStoreError } from './errors.js';
 import type { PieceClaim, Placed, ScriptCalls } from './script-calls.js';
 
@@ -17,21 +17,20 @@ export async function claimPlanned(
   plan: Plan,
 ): Promise<ClaimOutcome[]> {
   const outcomes = new Array<ClaimOutcome | undefined>(requests.length);
-  const left = { released: [] as number[], stillClaimed: [] as number[], unknown: [] as number[] };
+  const left = { released: [] as number[], stillClaimed: [] as number[], unknown: [] as number[], nothing: [] as number[] };
   let cause: unknown;
+  let landed = false;
   await runPlan(
     plan,
     async (step) => {
       if (step.kind === 'call') {
         try {
           const replies = await calls.claim(step.indexes.map((i) => ({ request: requests[i]!, identities: placed[i]! })), true);
-          replies.forEach((reply, j) => {
-            const i = step.indexes[j]!;
-            outcomes[i] = outcomeOf(requests[i]!, placed[i]!, reply);
-          });
+          replies.forEach((reply, j) => (outcomes[step.indexes[j]!] = outcomeOf(requests[step.indexes[j]!]!, placed[step.indexes[j]!]!, reply)));
         } catch (error) {
           cause ??= error;
-          left.unknown.push(...step.indexes);
+          // A reply error means the script ran and wrote nothing; without a reply, it may have landed.
+          (isReplyError(error) ? left.nothing : left.unknown).push(...step.indexes);
         }
         return;
       }
@@ -40,17 +39,19 @@ export async function claimPlanned(
         const result = await claimAcrossSlots(calls, requests[i]!, placed[i]!);
         outcomes[i] = result.acquired ? acquired(requests[i]!, placed[i]!, result.tokens) : { acquired: false, record: result.record };
       } catch (error) {
-        const failure = error instanceof SpreadClaimFailure ? error : new SpreadClaimFailure(error, 'unknown');
+        const failure = error instanceof SpreadClaimFailure ? error : new SpreadClaimFailure(error, 'unknown', false);
         cause ??= failure.cause;
+        landed ||= failure.landed;
         left[failure.left].push(i);
       }
     },
     () => cause !== undefined,
   );
   if (cause === undefined) return outcomes as ClaimOutcome[];
+  landed ||= outcomes.some((outcome) => outcome?.acquired === true);
   await releaseLanded(calls, outcomes, placed, left);
   const storeError = toStoreError(operation, cause);
-  if (left.released.length === 0 && left.stillClaimed.length === 0) throw storeError;
+  if (!landed) throw storeError;
   const sorted = (indexes: number[]) => [...indexes].sort((a, b) => a - b);
   throw new PartialClaimError(operation, storeError, sorted(left.released), sorted(left.stillClaimed), sorted(left.unknown));
 }

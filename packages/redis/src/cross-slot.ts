@@ -22,7 +22,9 @@ export class SpreadClaimFailure extends Error {
   constructor(
     override readonly cause: unknown,
     /** `released`: what landed was released; `stillClaimed`: some could not be; `unknown`: a call got no reply. */
-    readonly left: 'released' | 'stillClaimed' | 'unknown',
+    readonly left: 'released' | 'stillClaimed' | 'unknown' | 'nothing',
+    /** Whether any slot's claim had landed (and was released, or not) before the failure. */
+    readonly landed: boolean,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
@@ -48,7 +50,10 @@ export async function claimAcrossSlots(calls: ScriptCalls, request: ClaimRequest
     try {
       [reply] = (await calls.claim([{ request, identities: group }], true)) as [PieceClaim];
     } catch (error) {
-      throw new SpreadClaimFailure(error, (await releaseAll(calls, claimed, tokens)) ? 'unknown' : 'stillClaimed');
+      const released = await releaseAll(calls, claimed, tokens);
+      // A reply error means the script ran and wrote nothing; anything else may have landed.
+      const left = !released ? 'stillClaimed' : isReplyError(error) ? (claimed.length > 0 ? 'released' : 'nothing') : 'unknown';
+      throw new SpreadClaimFailure(error, left, claimed.length > 0);
     }
     if (reply.acquired) {
       group.forEach((identity, j) => tokens.set(identity.index, { token: reply.tokens[j]!, now: reply.now }));
@@ -56,7 +61,7 @@ export async function claimAcrossSlots(calls: ScriptCalls, request: ClaimRequest
       continue;
     }
     if (!(await releaseAll(calls, claimed, tokens))) {
-      throw new SpreadClaimFailure(new Error('releasing the identities claimed on other slots failed'), 'stillClaimed');
+      throw new SpreadClaimFailure(new Error('releasing the identities claimed on other slots failed'), 'stillClaimed', true);
     }
     return { acquired: false, record: await refusalAmong(calls, request, reply, groups.slice(g + 1)) };
   }
@@ -131,15 +136,17 @@ export async function completeAcrossSlots(
   const notDone = new Set<number>();
   let cause: unknown;
   for (const [g, commit] of commits.entries()) {
-    if (commit.status === 'fulfilled' && commit.value[0]!.ok) continue;
-    held[g]!.forEach((identity) => notDone.add(identity.index));
     if (commit.status === 'rejected') {
+      held[g]!.forEach((identity) => notDone.add(identity.index));
       cause ??= commit.reason;
       continue;
     }
     const write = commit.value[0]!;
+    if (write.ok) continue;
+    // A re-sent completion (its first reply lost) finds its own completion: done.
+    if (write.current?.status === 'completed' && write.current.fencingToken === write.identity.fencingToken) continue;
     // Taken over although its lease was pinned (only a clock far off could do that): lost, like a lapsed lease.
-    if (!write.ok) throw new LeaseLostError(write.identity.key, write.identity.fencingToken!, write.current);
+    throw new LeaseLostError(write.identity.key, write.identity.fencingToken!, write.current);
   }
   if (notDone.size === 0) return;
   throw new PartialWriteError('complete', toStoreError('complete', cause), doneOf(inOrder, notDone), [...notDone].sort((a, b) => a - b));
@@ -192,6 +199,11 @@ export async function releaseAcrossSlots(calls: ScriptCalls, identities: readonl
   if (notDone.size === 0) return released;
   const done = [...released].flatMap(([index, freed]) => (freed ? [index] : []));
   throw new PartialWriteError('release', toStoreError('release', cause), done.sort((a, b) => a - b), [...notDone].sort((a, b) => a - b));
+}
+
+/** A reply from the server (a script error, WRONGTYPE): the call ran and, our scripts writing last, changed nothing. */
+export function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
 }
 
 function doneOf(identities: readonly Placed[], notDone: ReadonlySet<number>): number[] {

@@ -33,8 +33,9 @@ export class ForeignValueError extends IdempotencyStoreError {
 
 /**
  * A claim (or a batch of claims) that failed part-way: one of its script calls failed after others
- * had landed. Says exactly what it left, by request index (for `claim`, index 0). Retryable: every
- * claim that certainly landed was released again, fenced by its token, unless listed in `stillClaimed`.
+ * had landed. Says exactly what it left, by request index (for `claim`, index 0): every claim that
+ * certainly landed was released again, fenced by its token, unless listed in `stillClaimed`; requests
+ * in no list hold nothing. Retryable unless what failed is not (a foreign value).
  */
 export class PartialClaimError extends IdempotencyStoreError {
   constructor(
@@ -55,7 +56,8 @@ export class PartialClaimError extends IdempotencyStoreError {
       `${operation} failed part-way: ${describeCause(cause)}; ` +
         `${released.length} request(s) released again, ${stillClaimed.length} still claimed until their lease ends, ` +
         `${unknown.length} with no reply (a claim that landed holds until its lease ends or its owner retries)`,
-      { cause, retryable: true },
+      // As retryable as what failed: a foreign value fails the retry the same way.
+      { cause, retryable: !(cause instanceof IdempotencyStoreError) || cause.retryable },
     );
     this.name = 'PartialClaimError';
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions } from 'ioredis';
 import { inject } from 'vitest';
 import type { Clock } from '@idemkit/core';
 import { RedisStore, type RedisClient, type RedisStoreOptions } from '../../src/index.js';
@@ -15,9 +15,9 @@ export function standaloneClient(): Redis {
   return new Redis(inject('redisUrl'));
 }
 
-/** A fresh Cluster client on this run's three-node Cluster. */
-export function clusterClient(): Cluster {
-  return new Cluster(inject('redisClusterPorts').map((port) => ({ host: '127.0.0.1', port })));
+/** A fresh Cluster client on this run's three-node Cluster; `options` e.g. route a node through a proxy (`natMap`). */
+export function clusterClient(options: ClusterOptions = {}): Cluster {
+  return new Cluster(inject('redisClusterPorts').map((port) => ({ host: '127.0.0.1', port })), options);
 }
 
 /** One direct connection per Cluster node, for admin commands (SCRIPT FLUSH, MONITOR). */
