@@ -207,6 +207,37 @@ function hold<TEvent, TResult>(
   return { claim, heartbeat: engine.keepAlive(claim, request.leaseMs) };
 }
 
+/**
+ * Items run one after another, but every claim was taken up front by `claimMany`: a late item of a
+ * slow batch may reach its turn after its lease ran out, when another delivery may already hold it.
+ * Running it then could repeat the side effect, so a claim with less than half its lease left is
+ * extended first (one round trip, only for such items); if the store refuses — the claim lapsed or
+ * was taken over — the item fails without running, and the queue redelivers it.
+ */
+async function confirmLease<TEvent, TResult>(
+  engine: IdempotencyEngine<TEvent, TResult>,
+  claim: ActiveClaim,
+  leaseMs: number,
+  heartbeat: Heartbeat,
+): Promise<void> {
+  const now = engine.clock();
+  if (claim.leaseExpiresAt - now > leaseMs / 2) return;
+  try {
+    await engine.store.extendLease({ key: claim.key, fencingToken: claim.fencingToken, leaseMs, ...(claim.also === undefined ? {} : { also: claim.also }) });
+    claim.leaseExpiresAt = now + leaseMs;
+    claim.leaseExtendedAt = now;
+  } catch (error) {
+    heartbeat.stop();
+    engine.reporter.warn('idempotency: a batch item’s claim lapsed before its turn; not running it', claim.key, {
+      error: describeError(error),
+    });
+    // Nothing ran: give back what is still ours (a lapsed claim nobody took yet) so the redelivery runs.
+    await engine.releaseQuietly(claim);
+    engine.report('lease_lost', claim.key);
+    throw error;
+  }
+}
+
 /** The index of the earlier item of this batch whose claim refused `outcome`, if one did. */
 function earlierItemOf(outcome: ClaimOutcome, index: number, batch: BatchState<unknown>): number | undefined {
   if (outcome.acquired) return undefined;
@@ -238,6 +269,7 @@ async function settleItem<TEvent, TResult>(
     }
     if (mine !== undefined) {
       const { claim: active, heartbeat } = mine;
+      await confirmLease(engine, active, request.leaseMs, heartbeat);
       if (batch.deferred === undefined) return { id, status: 'processed', result: await engine.execute(entry, active, event, handler, heartbeat) };
       const result = await engine.runClaimed(entry, active, event, handler, heartbeat);
       batch.deferred.push({ index, id, entry, claim: active, heartbeat, encoded: engine.encode(entry, result) });
