@@ -104,8 +104,9 @@ export class DynamoDBStore implements IdempotencyStore, VersionStore {
 
   /**
    * Claims a batch with parallel conditional writes (BatchWriteItem cannot carry conditions),
-   * at most `concurrency` in flight. Items sharing an identity are claimed in order, one after
-   * another, so a later item sees an earlier one's claim. Outcomes are in request order.
+   * at most `concurrency` in flight, all judged at the instant the batch began. Items sharing an
+   * identity are claimed in order, one after another, so a later item sees an earlier one's claim
+   * and a key is acquired at most once per batch. Outcomes are in request order.
    *
    * All or nothing: when a request fails (throttling, network), no further item is sent, every
    * claim the batch made is released (fenced by its token; one whose reply was lost is found by
@@ -116,11 +117,15 @@ export class DynamoDBStore implements IdempotencyStore, VersionStore {
     // Refuse a bad batch before any request, so no claim of it is left held.
     requests.forEach(assertClaimable);
     const nonces = requests.map(newNonce);
+    // One instant for the whole batch, as the contract judges it: a repeat of a key, claimed after
+    // the earlier item's request returned, must see that claim running even when the batch was
+    // slow enough for its lease to have passed on the wall clock by then.
+    const now = this.clock();
     let failure: { error: unknown } | undefined;
     const settled = await settleByKeys(requests, identityKeys, this.concurrency, async (request, index) => {
       if (failure !== undefined) throw NOT_SENT;
       try {
-        return await claimIdentities(this.context, request, this.clock(), nonces[index]!);
+        return await claimIdentities(this.context, request, now, nonces[index]!);
       } catch (error) {
         failure ??= { error };
         throw error;

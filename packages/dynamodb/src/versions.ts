@@ -9,7 +9,7 @@ import {
 } from '@idemkit/core';
 import { writeAtomically } from './atomic-write.js';
 import { tokenFloor } from './claim-expressions.js';
-import type { StoreContext } from './claims.js';
+import { contention, MAX_ATTEMPTS, type StoreContext } from './claims.js';
 import { Expression, ttlSeconds } from './expressions.js';
 import { ITEM, itemKey, VERSION, type TableLayout } from './layout.js';
 import { malformed, numberValue, readKey, readNumber, readString, stringValue, type Item } from './marshal.js';
@@ -43,11 +43,12 @@ export async function claimVersion(context: StoreContext, request: VersionClaimR
   } catch (error) {
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     let item = readVersionItem((error as { Item?: Item }).Item, layout);
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       if (item?.nonce === nonce && item.record.pending !== undefined) return acquiredVersion(item.record);
       const live = item !== undefined && item.record.expiresAt > now ? item.record : undefined;
       const verdict = judgeVersion(live, request, now);
       if (verdict !== 'acquire') return { status: verdict, record: structuredClone(live!) };
+      if (attempt > MAX_ATTEMPTS) throw contention(layout);
       const token = Math.max(tokenFloor(now), (item?.record.fencingToken ?? 0) + 1);
       const update = exactVersionClaim(layout, request, now, Math.max(live?.expiresAt ?? 0, expiresAt), nonce, token, item, live);
       const result = await writeAtomically(context.client, [update]);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '@idemkit/core';
+import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
 import { gate as gateFirst, keyOf, type SentCommand } from './faults.js';
 import { recordRequests, useTable } from './helpers.js';
@@ -57,6 +58,23 @@ describe('claimMany and completeMany', () => {
     for (const repeat of [outcomes[3]!, outcomes[6]!]) {
       expect(repeat.record).toMatchObject({ key: a, status: 'in_progress', fencingToken: outcomes[0]!.record.fencingToken });
     }
+  });
+
+  it('a batch is judged at one instant: a repeat claimed after the first claim’s lease has passed still sees it', async () => {
+    // Found by the fault harness under load: chained claims took a fresh clock each, so a slow
+    // batch's repeat took its own first claim over and the batch acquired the key twice.
+    const [a, b] = keys(2) as [string, string];
+    const clock = manualClock();
+    const gated = table.newClient();
+    const gate = gateFirst(gated, (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === a);
+    const store = new DynamoDBStore({ client: gated, tableName: table.tableName, clock: clock.now });
+    const claiming = store.claimMany([{ ...claimRequest(a), leaseMs: 1_000 }, claimRequest(b), { ...claimRequest(a), leaseMs: 1_000 }]);
+    await gate.held;
+    clock.advance(5_000);
+    gate.open();
+    const outcomes = await claiming;
+    expect(outcomes.map((outcome) => outcome.acquired)).toEqual([true, true, false]);
+    expect(outcomes[2]!.record.fencingToken).toBe(outcomes[0]!.record.fencingToken);
   });
 
   it('items sharing only another identity (anyOf) are claimed in order too', async () => {
