@@ -88,10 +88,10 @@ describe('a Genesys Cloud capture with every kind of duplicate', () => {
     expect(report.reference).toEqual({ id: 'genesysCloud', label: 'genesysCloud key', windowMs: gaps.suggestion.windowMs });
   });
 
-  it('runs anyOf(envelope id, preset) too, offered as code since the wrapper config cannot nest a preset', () => {
+  it('runs anyOf(envelope id, preset) too, deployable as IDEMKIT_STRATEGY (presets may nest in anyOf)', () => {
     const either = report.strategies.find((s) => s.family === 'anyOf')!;
     expect(either.label).toMatch(/^anyOf\(eventId\(id\), genesysCloud\(/);
-    expect(either.env).toBeUndefined();
+    expect(JSON.parse(either.env!)).toMatchObject({ strategy: 'anyOf', of: [{ strategy: 'eventId' }, { preset: 'genesysCloud' }] });
     expect(either.code).toMatch(/^anyOf\(\[eventId\(\), genesysCloud\(/);
     expect(either.warnings).toBe(0);
   });
