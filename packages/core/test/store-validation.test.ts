@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   assertValidClaim,
   assertValidCompletion,
   assertValidExtension,
@@ -9,6 +8,7 @@ import {
   type ClaimRequest,
   type VersionClaimRequest,
 } from '../src/index.js';
+import { configErrorOf } from './support/config-error.js';
 
 // The guards every adapter calls before any I/O (store/validate.ts). Each bad input must be
 // refused with a ConfigError naming the exact field and saying what is expected: an adapter
@@ -17,17 +17,6 @@ import {
 const claim = (overrides: Record<string, unknown> = {}) => ({ key: 'k', leaseMs: 1_000, retentionMs: 1_000, ...overrides }) as ClaimRequest;
 const versionClaim = (overrides: Record<string, unknown> = {}) =>
   ({ entity: 'e', version: 'n01', leaseMs: 1_000, retentionMs: 1_000, ...overrides }) as VersionClaimRequest;
-
-/** The ConfigError `guard` throws, or a failure naming what it did instead. */
-function refusal(guard: () => void): ConfigError {
-  try {
-    guard();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError, but the guard accepted the input');
-}
 
 describe('assertValidClaim', () => {
   it.each([
@@ -48,7 +37,7 @@ describe('assertValidClaim', () => {
     ['an `also` window at Infinity', { also: [{ key: 'x', window: { at: Number.POSITIVE_INFINITY, windowMs: 5 } }] }, 'also[0].window.at', 'finite'],
     ['an `also` window of -1 ms', { also: [{ key: 'x', window: { at: 1, windowMs: -1 } }] }, 'also[0].window.windowMs', 'got -1'],
   ])('refuses %s, naming %s', (_label, overrides, field, message) => {
-    const error = refusal(() => assertValidClaim(claim(overrides)));
+    const error = configErrorOf(() => assertValidClaim(claim(overrides)));
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
   });
@@ -85,7 +74,7 @@ describe('assertValidCompletion, assertValidRelease, assertValidExtension', () =
     ['extension', () => assertValidExtension(extension({ leaseMs: 0 })), 'leaseMs', 'positive integer'],
     ['extension', () => assertValidExtension(extension({ also: [{ key: 'x', fencingToken: 0 }] })), 'also[0].fencingToken', 'got 0'],
   ])('a %s guard refuses bad input, naming %s', (_kind, guard, field, message) => {
-    const error = refusal(guard);
+    const error = configErrorOf(guard);
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
   });
@@ -107,7 +96,7 @@ describe('assertValidVersionClaim', () => {
     [{ retentionMs: 0 }, 'retentionMs', 'got 0'],
     [{ owner: 'o'.repeat(129) }, 'owner', '1-128'],
   ])('refuses %j, naming %s', (overrides, field, message) => {
-    const error = refusal(() => assertValidVersionClaim(versionClaim(overrides)));
+    const error = configErrorOf(() => assertValidVersionClaim(versionClaim(overrides)));
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
   });

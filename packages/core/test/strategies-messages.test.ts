@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, KeyExtractionError } from '../src/errors.js';
+import { KeyExtractionError } from '../src/errors.js';
 import { anyOf, composite, contentHash, custom, eventId, formatKey, strategyFromConfig, type DedupKeyStrategy } from '../src/strategies/index.js';
+import { configErrorOf } from './support/config-error.js';
 
 // A configuration error is read by someone fixing an environment variable at deploy time: besides
 // naming the field (strategies-config.test.ts), it must say what is expected there. And the few
 // key-building rules that only show on unusual input (lone surrogates, hand-written strategies).
-
-/** The ConfigError building `config` throws. */
-function configError(build: () => unknown): ConfigError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 const window = { strategy: 'stateWindow', entity: 'detail.conversationId', state: 'detail.status', time: 'detail.timestamp', windowMs: 500 };
 
@@ -53,13 +43,13 @@ describe('strategyFromConfig says what it expected', () => {
     [{ strategy: 'anyOf', of: [{ strategy: 'eventId' }], off: 1 }, 'off', 'is not a field of the anyOf strategy'],
     [{ strategy: 'composite', of: [{ strategy: 'anyOf', of: [{ strategy: 'eventId' }] }] }, 'of[0]', 'is an anyOf strategy: a composite makes one key, so put the composite inside anyOf instead'],
   ])('%j → %s: %s', (config, field, message) => {
-    const error = configError(() => strategyFromConfig(config));
+    const error = configErrorOf(() => strategyFromConfig(config));
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
   });
 
   it('a bad path keeps the parser’s SyntaxError as its cause', () => {
-    expect(configError(() => strategyFromConfig({ strategy: 'eventId', path: 'a..b' })).cause).toBeInstanceOf(SyntaxError);
+    expect(configErrorOf(() => strategyFromConfig({ strategy: 'eventId', path: 'a..b' })).cause).toBeInstanceOf(SyntaxError);
   });
 });
 
@@ -101,14 +91,14 @@ describe('factories say what they expected', () => {
     ['custom with a bad name', () => custom(() => 'k', 'has space'), 'name', 'must be 1-64 letters, digits, "_", "." or "-" (it starts every key), got "has space"'],
     ['custom with a name that is not a string', () => custom(() => 'k', 5 as never), 'name', '(it starts every key), got'],
   ])('%s', (_label, build, field, message) => {
-    const error = configError(build);
+    const error = configErrorOf(build);
     expect(error.field).toBe(field);
     expect(error.message).toContain(message);
   });
 
   it('a composite of hand-written children that both return a window fails when keying, naming both', () => {
     const windowed = (name: string): DedupKeyStrategy => ({ name, keyFor: () => ({ key: name, parts: [{ label: 'p', value: name }], window: { at: 1, windowMs: 5 } }) });
-    const error = configError(() => composite({ of: [windowed('a'), windowed('b')] }).keyFor({}));
+    const error = configErrorOf(() => composite({ of: [windowed('a'), windowed('b')] }).keyFor({}));
     expect(error.message).toContain('of[0] and of[1] both returned a window; a key carries at most one');
   });
 });
