@@ -39,15 +39,18 @@ describe('key layout and server-side expiry', () => {
     // Nothing beside it: no separate fence key, no hash.
     expect(await admin.exists(`${store.redisKey(key)}:fence`, `${store.redisKey(key)}:record`)).toBe(0);
     expect(await admin.type(store.redisKey(key))).toBe('string');
+    // The token and both expiries are stored relative to claimedAt: token − claimedAt × 1000, lease, retention.
     const token = String(record.fencingToken);
+    expect(record.fencingToken).toBe(now * 1000);
     expect(await decodeValue(admin, store.redisKey(key))).toEqual([
       token,
-      ['1', token, String(now + 10_000), String(now + 60_000), String(now), '1700000000123.5', 'fp', 'req-1', 'false'],
+      ['1', '0', '10000', '60000', String(now), '1700000000123.5', 'fp', 'req-1', 'false'],
     ]);
+    clock.advance(5);
     await store.complete({ key, fencingToken: record.fencingToken, result: '"r"', retentionMs: 60_000 });
     expect(await decodeValue(admin, store.redisKey(key))).toEqual([
       token,
-      ['2', token, String(now + 10_000), String(now + 60_000), String(now), '1700000000123.5', 'fp', 'req-1', '"r"'],
+      ['2', '0', '10000', '60005', String(now), '1700000000123.5', 'fp', 'req-1', '"r"'],
     ]);
     expect((await store.get(key))?.windowAnchor).toBe(1_700_000_000_123.5);
   });
@@ -62,7 +65,7 @@ describe('key layout and server-side expiry', () => {
     await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000, window: window(9_000) });
     const value = (await decodeValue(admin, store.redisKey(key))) as string[][];
     expect(value).toHaveLength(3);
-    expect(value.slice(1).map((occurrence) => occurrence[1])).not.toContain(String(old.record.fencingToken));
+    expect(await store.get(key, old.record.fencingToken)).toBeUndefined();
   });
 
   it('expires the key with its last occurrence plus the grace that keeps its counter', async () => {

@@ -15,7 +15,7 @@ const claimOf = (key: string, owner?: string): ClaimRequest => ({ key, leaseMs: 
 
 /** Each Cluster node's port, by slot range (CLUSTER SLOTS). */
 async function nodeOfSlot(admin: Cluster): Promise<(slot: number) => number> {
-  const ranges = (await admin.cluster('SLOTS')) as [number, number, [string, number]][];
+  const ranges = await admin.cluster('SLOTS');
   return (slot) => ranges.find(([start, end]) => slot >= start && slot <= end)![2][1];
 }
 
@@ -106,7 +106,7 @@ describe('partial failures of Cluster batches', () => {
   it('a claim across slots whose later slot is cut off releases the earlier slots and fails', async () => {
     const keys = keysOnDistinctSlots(40, 'spread');
     const low = keys.find((key) => portOf(key) !== cutPort)!;
-    const high = keys.findLast((key) => portOf(key) === cutPort)!;
+    const high = keys.filter((key) => portOf(key) === cutPort).at(-1)!;
     expect(slotOfKey(high)).toBeGreaterThan(slotOfKey(low));
     proxy.stall();
     let error: unknown;

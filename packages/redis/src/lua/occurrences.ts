@@ -6,6 +6,8 @@ import { saveLua } from './common.js';
 // handed out for the key (kept after every occurrence is gone), then the live occurrences, oldest
 // claim first, each { status, token, leaseExpiresAt, expiresAt, claimedAt, windowAnchor,
 // fingerprint, owner, result } with false for an absent field (status 1 = in progress, 2 = completed).
+// The token is stored as token − claimedAt × 1000 and both expiries as offsets from claimedAt, so
+// they pack in 1–5 bytes instead of 9.
 // KEYS hold each Redis key of a call once; items name them by index.
 
 /** Defines `history(k)`, `record_of(o)` and the tables of loaded and changed histories. */
@@ -25,6 +27,12 @@ local function history(k)
   local h = histories[k]
   if h == nil then
     h = load(KEYS[k], valid_history) or {0}
+    -- Stored relative to claimedAt (small numbers pack in fewer bytes); absolute from here on.
+    for i = 2, #h do
+      local o = h[i]
+      local claimed = o[5]
+      o[2], o[3], o[4] = o[2] + claimed * 1000, o[3] + claimed, o[4] + claimed
+    end
     histories[k] = h
   end
   return h
@@ -47,8 +55,11 @@ for k in pairs(dirty) do
   for i = 2, #h do
     local o = h[i]
     if o[4] > now then
-      kept[#kept + 1] = o
       if o[4] > last then last = o[4] end
+      -- Replies were built before: the occurrence may take its stored, relative form in place.
+      local claimed = o[5]
+      o[2], o[3], o[4] = o[2] - claimed * 1000, o[3] - claimed, o[4] - claimed
+      kept[#kept + 1] = o
     end
   end
   ${saveLua('KEYS[k]', 'kept', 'last')}

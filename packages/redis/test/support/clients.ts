@@ -45,3 +45,12 @@ export async function close(client: RedisClient): Promise<void> {
 export function uniqueKey(label: string): string {
   return `test:${label}:${randomUUID()}`;
 }
+
+/**
+ * A store for the conformance suite: on a connected client, with a deadline far above any round
+ * trip, so a loaded machine cannot fail a test on time (errors.test.ts tests the deadline itself).
+ */
+export async function conformanceStore(client: RedisClient, clock: Clock): Promise<{ store: RedisStore; close: () => Promise<void> }> {
+  if (client.status !== 'ready') await new Promise<void>((resolve, reject) => client.once('ready', resolve).once('error', reject));
+  return storeHandle(client, clock, { operationTimeoutMs: 15_000 });
+}
