@@ -16,7 +16,7 @@ const claimOf = (key: string, owner?: string): ClaimRequest => ({ key, leaseMs: 
 /** Each Cluster node's port, by slot range (CLUSTER SLOTS). */
 async function nodeOfSlot(admin: Cluster): Promise<(slot: number) => number> {
   const ranges = await admin.cluster('SLOTS');
-  return (slot) => ranges.find(([start, end]) => slot >= start && slot <= end)![2][1];
+  return (slot) => ranges.find(([start, end]) => slot >= start && slot <= end)![2]![1];
 }
 
 describe('partial failures of Cluster batches', () => {
