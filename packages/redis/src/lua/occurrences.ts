@@ -12,13 +12,16 @@ import { saveLua } from './common.js';
 
 /** Defines `history(k)`, `record_of(o)` and the tables of loaded and changed histories. */
 export const HISTORY_LUA = `
-local function valid_history(value)
+-- Checks each occurrence's shape and turns its stored, relative times absolute, in one pass.
+local function absolute_history(value)
   for i = 2, #value do
     local o = value[i]
     if type(o) ~= 'table' or (o[1] ~= 1 and o[1] ~= 2) or type(o[2]) ~= 'number'
       or type(o[3]) ~= 'number' or type(o[4]) ~= 'number' or type(o[5]) ~= 'number' then
       return false
     end
+    local claimed = o[5]
+    o[2], o[3], o[4] = o[2] + claimed * 1000, o[3] + claimed, o[4] + claimed
   end
   return true
 end
@@ -26,13 +29,7 @@ local histories, dirty = {}, {}
 local function history(k)
   local h = histories[k]
   if h == nil then
-    h = load(KEYS[k], valid_history) or {0}
-    -- Stored relative to claimedAt (small numbers pack in fewer bytes); absolute from here on.
-    for i = 2, #h do
-      local o = h[i]
-      local claimed = o[5]
-      o[2], o[3], o[4] = o[2] + claimed * 1000, o[3] + claimed, o[4] + claimed
-    end
+    h = load(KEYS[k], absolute_history) or {0}
     histories[k] = h
   end
   return h
@@ -81,7 +78,7 @@ for item = 1, tonumber(ARGV[4]) do
   fingerprint = fingerprint ~= '' and string.sub(fingerprint, 2)
   owner = owner ~= '' and string.sub(owner, 2)
   c = c + 5
-  local ids, completed, running = {}, nil, nil
+  local ids, completed_j, completed, running_j, running = {}, 0, nil, 0, nil
   for j = 1, count do
     local k, at, window = tonumber(ARGV[c]), tonumber(ARGV[c + 1]), tonumber(ARGV[c + 2])
     c = c + 3
@@ -92,17 +89,18 @@ for item = 1, tonumber(ARGV[4]) do
       -- Live, and met: either side unwindowed, or closer than the window.
       if o[4] > now and (not at or not o[6] or math.abs(at - o[6]) < window) then
         if o[1] == 2 then
-          if not completed then completed = {j, o} end
+          if not completed then completed_j, completed = j, o end
         elseif o[3] > now and (not owner or o[8] ~= owner) then
-          if not running then running = {j, o} end
+          if not running then running_j, running = j, o end
         end
       end
     end
   end
   -- Refused: a completed occurrence before a running one, the first identity first; nothing is written.
-  local refusal = completed or running
-  if refusal then
-    replies[item + 1] = {0, refusal[1], record_of(refusal[2])}
+  if completed then
+    replies[item + 1] = {0, completed_j, record_of(completed)}
+  elseif running then
+    replies[item + 1] = {0, running_j, record_of(running)}
   else
     local reply = {1}
     for j = 1, count do
