@@ -4,12 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { IdempotencyResultTooLargeError, IdempotencyStoreError, type ClaimRequest } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { MAX_ITEM_BYTES } from '../src/item-size.js';
-import { itemBytes } from './item-bytes.js';
+import { itemBytes, MAX_ITEM_BYTES } from '../src/item-size.js';
 import { useTable } from './helpers.js';
 
 // A key's item holds every live occurrence with its stored result, within DynamoDB's 400 KB.
-// These tests hold DynamoDB's item-size rules (item-bytes.ts) against
+// These tests hold DynamoDB's item-size rules (item-size.ts) against
 // DynamoDB Local's own accounting, and check what happens when the item is full.
 
 const table = useTable('item-limits');

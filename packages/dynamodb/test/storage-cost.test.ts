@@ -2,7 +2,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { itemBytes } from './item-bytes.js';
+import { itemBytes } from '../src/item-size.js';
 import { useTable } from './helpers.js';
 
 // The storage cost per occurrence quoted in docs/store-dynamodb.md, measured on the items as
