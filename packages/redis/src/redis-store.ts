@@ -168,7 +168,8 @@ export class RedisStore implements IdempotencyStore, VersionStore {
 
   /** Reads a live occurrence (the one `fencingToken` names, or the latest) in one round trip. */
   async get(key: string, fencingToken?: number): Promise<IdempotencyRecord | undefined> {
-    if (typeof key !== 'string' || key.length === 0) throw new ConfigError('key', 'must be a non-empty string');
+    // A release's guards: a non-empty key, and a positive safe integer token when one is given.
+    assertValidRelease(key, fencingToken ?? 1);
     return this.boundary('get', () => this.calls.get(key, this.redisKey(key), fencingToken));
   }
 

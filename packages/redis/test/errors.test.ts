@@ -171,5 +171,8 @@ describe('configuration', () => {
     const store = new RedisStore({ client, prefix: runPrefix() });
     await expect(store.claim({ key: '', leaseMs: 1, retentionMs: 1 })).rejects.toBeInstanceOf(ConfigError);
     await expect(store.complete({ key: 'k', fencingToken: 1, retentionMs: 0 })).rejects.toThrow(/"retentionMs"/);
+    await expect(store.get('k', 1.5)).rejects.toThrow(/"fencingToken"/);
+    await expect(store.get('')).rejects.toThrow(/"key"/);
+    await expect(store.completeVersion('e', 0, 1_000)).rejects.toThrow(/"fencingToken"/);
   });
 });
