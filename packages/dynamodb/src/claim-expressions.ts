@@ -49,24 +49,29 @@ export function pruneDeadline(record: IdempotencyRecord): number {
   return record.expiresAt + (record.expiresAt - record.claimedAt);
 }
 
-/** The claim of one identity sent without reading the item: one request in every common case. */
+/**
+ * The claim of one identity sent without reading the item: one request in every common case.
+ * Each condition starts with `attribute_not_exists(key) OR …`, so a new key is judged by one clause.
+ */
 export function blindClaim(layout: TableLayout, identity: IdentityClaim, request: ClaimRequest, context: ClaimContext): PlannedClaim {
   const record = newClaimRecord(request, context.floor, context.now, identity);
   const x = new Expression(layout);
   const now = x.value('now', numberValue(context.now));
   const fence = x.item('fence');
   const token = x.value('t', numberValue(context.floor));
-  const ttl = x.value('ttl', numberValue(ttlSeconds(record.expiresAt)));
   const unwindowed = x.slot(UNWINDOWED_SLOT);
-  // A new item, or an idemkit item whose counter is below the proposal (an item without one is foreign).
-  x.when(`(attribute_not_exists(${x.partitionKey}) OR ${fence} < ${token})`);
+  const ttl = numberValue(ttlSeconds(record.expiresAt));
+  // An idemkit item (an item without a counter is foreign) whose counter is below the proposal, and…
+  const existing = [`${fence} < ${token}`];
 
   if (identity.window === undefined) {
-    // No windowed slots (they would all be met), and the one unwindowed slot free or replaceable:
-    // it is then the item's only live occurrence, so the TTL simply becomes this claim's.
-    x.when(`attribute_not_exists(${x.item('window')})`);
-    x.when(`(${free(x, unwindowed, now)} OR ${replaceable(x, unwindowed, now, request)})`);
-    x.set(fence, token).set(x.ttl, ttl).set(unwindowed, x.value('slot', slotValue(record, context.nonce)));
+    // …no windowed slots (they would all be met), and the one unwindowed slot free or replaceable:
+    // it is then the item's only occurrence, so the TTL simply becomes this claim's. An UpdateItem,
+    // not a PutItem, though the whole item is known: its Key is checked against the table's key
+    // schema, so a store configured with the wrong keys fails its first claim, before any effect.
+    existing.push(`attribute_not_exists(${x.item('window')})`, `(${free(x, unwindowed, now)} OR ${replaceable(x, unwindowed, now, request)})`);
+    x.when(`(attribute_not_exists(${x.partitionKey}) OR (${existing.join(' AND ')}))`);
+    x.set(fence, token).set(x.ttl, x.value('ttl', ttl)).set(unwindowed, x.value('slot', slotValue(record, context.nonce)));
     return { update: x.build(identity.key), slot: UNWINDOWED_SLOT, record };
   }
 
@@ -77,22 +82,26 @@ export function blindClaim(layout: TableLayout, identity: IdentityClaim, request
   const after = x.slot(bucketSlot(bucket + 1));
   const window = x.item('window');
   const prune = x.item('prune');
+  const ttlValue = x.value('ttl', ttl);
   const windowValue = x.value('w', numberValue(windowMs));
   const deadline = x.value('d', numberValue(pruneDeadline(record)));
-  // The bucket layout is this windowMs's, the TTL only grows, and no slot is due for pruning.
-  x.when(`(attribute_not_exists(${window}) OR ${window} = ${windowValue})`);
-  x.when(`(attribute_not_exists(${x.ttl}) OR ${x.ttl} <= ${ttl})`);
-  x.when(`(attribute_not_exists(${prune}) OR (${prune} > ${now} AND ${prune} <= ${deadline}))`);
-  // An unwindowed occurrence is met by every window: it must be gone.
-  x.when(free(x, unwindowed, now));
-  // The own bucket's occurrence is met: free, or replaceable in place.
-  x.when(`(${free(x, own, now)} OR ${replaceable(x, own, now, request)})`);
-  // The neighbours' occurrences must lie a full window away (|at − anchor| >= windowMs).
-  x.when(`(${free(x, before, now)} OR ${x.field(before, 'anchor')} <= ${x.value('lo', numberValue(at - windowMs))})`);
-  x.when(`(${free(x, after, now)} OR ${x.field(after, 'anchor')} >= ${x.value('hi', numberValue(at + windowMs))})`);
+  existing.push(
+    // The bucket layout is this windowMs's, the TTL only grows, and no slot is due for pruning.
+    `(attribute_not_exists(${window}) OR ${window} = ${windowValue})`,
+    `(attribute_not_exists(${x.ttl}) OR ${x.ttl} <= ${ttlValue})`,
+    `(attribute_not_exists(${prune}) OR (${prune} > ${now} AND ${prune} <= ${deadline}))`,
+    // An unwindowed occurrence is met by every window: it must be gone.
+    free(x, unwindowed, now),
+    // The own bucket's occurrence is met: free, or replaceable in place.
+    `(${free(x, own, now)} OR ${replaceable(x, own, now, request)})`,
+    // The neighbours' occurrences must lie a full window away (|at − anchor| >= windowMs).
+    `(${free(x, before, now)} OR ${x.field(before, 'anchor')} <= ${x.value('lo', numberValue(at - windowMs))})`,
+    `(${free(x, after, now)} OR ${x.field(after, 'anchor')} >= ${x.value('hi', numberValue(at + windowMs))})`,
+  );
+  x.when(`(attribute_not_exists(${x.partitionKey}) OR (${existing.join(' AND ')}))`);
   x.set(fence, token)
     .set(window, windowValue)
-    .set(x.ttl, ttl)
+    .set(x.ttl, ttlValue)
     .set(prune, `if_not_exists(${prune}, ${deadline})`)
     .set(own, x.value('slot', slotValue(record, context.nonce)));
   return { update: x.build(identity.key), slot: bucketSlot(bucket), record };

@@ -11,6 +11,7 @@ export interface ConditionalUpdate {
   ExpressionAttributeValues?: Record<string, AttributeValue>;
 }
 
+
 /**
  * Collects placeholders as they are used (DynamoDB rejects unused ones) and builds the
  * condition and update clauses of one conditional update.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyStoreError, type ClaimRequest } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
-import { keyOf, loseReplies, throttle, type SentCommand } from './faults.js';
+import { loseReplies, throttle, writeOf } from './faults.js';
 import { recordRequests, useTable } from './helpers.js';
 
 // Issue 11 item 3: a claimMany is one conditional write per item, so one of them can fail
@@ -20,7 +20,7 @@ beforeAll(() => {
 const newClient = (maxAttempts: number) => table.newClient({ maxAttempts });
 const claimOf = (key: string, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({ key, leaseMs: 60_000, retentionMs: 600_000, ...overrides });
 const keys = (count: number) => Array.from({ length: count }, (_, i) => `batch-fail:${randomUUID()}:${i}`);
-const claimsOf = (key: string) => (sent: SentCommand) => sent.command === 'UpdateItemCommand' && keyOf(sent) === key;
+const claimsOf = writeOf;
 
 async function heldKeys(batch: readonly string[]): Promise<string[]> {
   const records = await Promise.all(batch.map((key) => observer.get(key)));
@@ -79,7 +79,7 @@ describe('claimMany when one request fails', () => {
     const [mine, theirs] = keys(2) as [string, string];
     const held = await observer.claim(claimOf(theirs));
     const client = newClient(1);
-    throttle(client, (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === mine);
+    throttle(client, writeOf(mine));
     const store = new DynamoDBStore({ client, tableName: table.tableName });
     await expect(store.claimMany([claimOf(theirs), claimOf(mine)])).rejects.toBeInstanceOf(IdempotencyStoreError);
     expect(await observer.get(theirs)).toMatchObject({ status: 'in_progress', fencingToken: held.record.fencingToken });

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import { DynamoDBStore } from '../src/index.js';
-import { gate as gateFirst, keyOf, type SentCommand } from './faults.js';
+import { gate as gateFirst, keyOf, writeOf, type SentCommand } from './faults.js';
 import { recordRequests, useTable } from './helpers.js';
 
 const table = useTable('batches');
@@ -17,7 +17,7 @@ const claimRequest = (key: string) => ({ key, leaseMs: 10_000, retentionMs: 60_0
 const keys = (count: number) => Array.from({ length: count }, (_, i) => `batch:${randomUUID()}:${i}`);
 
 describe('claimMany and completeMany', () => {
-  it('send one conditional UpdateItem per record, in parallel up to the concurrency', async () => {
+  it('send one conditional write per record, in parallel up to the concurrency', async () => {
     const store = storeWith(3);
     const batch = keys(10);
     const outcomes = await store.claimMany(batch.map(claimRequest));
@@ -44,7 +44,7 @@ describe('claimMany and completeMany', () => {
   it('items sharing a key are claimed in order: while the first is held, no later one is sent', async () => {
     const [a, b, c, d, e] = keys(5) as [string, string, string, string, string];
     const gated = table.newClient();
-    const gate = gateFirst(gated, (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === a);
+    const gate = gateFirst(gated, writeOf(a));
     const store = new DynamoDBStore({ client: gated, tableName: table.tableName, concurrency: 10 });
     const batch = [a, b, c, a, d, e, a];
     const claiming = store.claimMany(batch.map(claimRequest));
@@ -66,7 +66,7 @@ describe('claimMany and completeMany', () => {
     const [a, b] = keys(2) as [string, string];
     const clock = manualClock();
     const gated = table.newClient();
-    const gate = gateFirst(gated, (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === a);
+    const gate = gateFirst(gated, writeOf(a));
     const store = new DynamoDBStore({ client: gated, tableName: table.tableName, clock: clock.now });
     const claiming = store.claimMany([{ ...claimRequest(a), leaseMs: 1_000 }, claimRequest(b), { ...claimRequest(a), leaseMs: 1_000 }]);
     await gate.held;

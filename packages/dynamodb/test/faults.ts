@@ -24,6 +24,11 @@ export function keyOf(sent: SentCommand): string | undefined {
   return (sent.input['Key'] as { id?: { S?: string } } | undefined)?.id?.S;
 }
 
+/** A single-item write (an UpdateItem) of `key`. */
+export function writeOf(key: string): (sent: SentCommand) => boolean {
+  return (sent) => sent.command === 'UpdateItemCommand' && keyOf(sent) === key;
+}
+
 /**
  * A lost reply: the first `count` matching requests reach DynamoDB and are applied, but the
  * client gets a connection reset instead of the reply, so the SDK retries the same request.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeVersion, type ClaimRequest } from '@idemkit/core';
 import { DynamoDBStore } from '../src/index.js';
-import { keyOf, loseReplies, type SentCommand } from './faults.js';
+import { loseReplies, writeOf, type SentCommand } from './faults.js';
 import { useTable } from './helpers.js';
 
 // Issue 11 item 2: the AWS SDK retries a request whose reply was lost (a connection reset after
@@ -24,7 +24,7 @@ function losingStore(match: (sent: SentCommand) => boolean) {
 }
 
 const claimOf = (key: string, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({ key, leaseMs: 60_000, retentionMs: 600_000, ...overrides });
-const updateOf = (key: string) => (sent: SentCommand) => sent.command === 'UpdateItemCommand' && keyOf(sent) === key;
+const updateOf = writeOf;
 
 describe('a claim whose reply was lost, retried by the SDK', () => {
   for (const [label, window] of [

@@ -28,7 +28,7 @@ describe('one request per decision', () => {
     expect(commands()).toEqual(['UpdateItemCommand']);
   });
 
-  it('a duplicate of an in-progress claim is one UpdateItem that returns the holder, no read', async () => {
+  it('a duplicate of an in-progress claim is one conditional write that returns the holder, no read', async () => {
     const key = `rt:${randomUUID()}`;
     const first = await store.claim({ ...claimRequest(key), fingerprint: 'fp-holder' });
     requests.reset();
@@ -40,7 +40,7 @@ describe('one request per decision', () => {
     });
   });
 
-  it('a completion is one UpdateItem, and the duplicate after it is one UpdateItem with the result', async () => {
+  it('a completion is one UpdateItem, and the duplicate after it is one conditional write with the result', async () => {
     const key = `rt:${randomUUID()}`;
     const { record } = await store.claim(claimRequest(key));
     requests.reset();
