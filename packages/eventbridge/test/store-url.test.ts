@@ -203,7 +203,9 @@ describe('store URLs that cannot work', () => {
 
 describe('a Postgres store named by URL whose idle connection the server ends', () => {
   it('does not crash the process (pool errors are listened to) and keeps working on a new connection', async () => {
-    const { default: pg } = await import('pg');
+    // pg is a dev dependency here without its types: describe the little this test uses.
+    type AdminClient = { connect(): Promise<void>; query(text: string, values: unknown[]): Promise<{ rowCount: number | null }>; end(): Promise<void> };
+    const { default: pg } = (await import('pg' as string)) as { default: { Client: new (options: { connectionString: string }) => AdminClient } };
     const name = `idemkit-terminate-${randomUUID().slice(0, 8)}`;
     const store = await storeFromUrl(`${postgresUrl()}&application_name=${name}`);
     const admin = new pg.Client({ connectionString: inject('databaseUrl') });
