@@ -238,6 +238,19 @@ describe('log lines', () => {
     expect(duplicate?.fields['strategy']).toBe('eventId');
   });
 
+  it('a level whose method is silentLogger’s is known to be dropped, so its lines are never built; any other method is called', async () => {
+    const lines: string[] = [];
+    const logger: IdempotencyLogger = { ...silentLogger, warn: (message) => void lines.push(message), error: () => undefined };
+    const engine = new IdempotencyEngine<{ id: string }, unknown>({ store: new MemoryStore(), strategy: { strategy: 'eventId' }, logger });
+    expect((['debug', 'info', 'warn', 'error'] as const).map((level) => engine.reporter.enabled(level))).toEqual([false, false, true, true]);
+    expect(new IdempotencyEngine({ store: new MemoryStore(), strategy: { strategy: 'eventId' } }).reporter.enabled('error')).toBe(false);
+    // A duplicate (an info line) writes nothing; a warning still reaches the logger.
+    await engine.run({ id: 'quiet' }, async () => 'r');
+    await engine.run({ id: 'quiet' }, async () => 'r');
+    engine.reporter.warn('a warning', 'k');
+    expect(lines).toEqual(['a warning']);
+  });
+
   it('jsonLogger writes one JSON object per line with level, message, library and the fields', () => {
     const written: string[] = [];
     const logger = jsonLogger((text) => written.push(text));

@@ -25,6 +25,7 @@ export function writeStdoutLine(line: string): void {
 export function levelLogger(level: LogLevel = 'info', base: IdempotencyLogger = jsonLogger(writeStdoutLine)): IdempotencyLogger {
   if (level === 'off') return silentLogger;
   const threshold = LOG_LEVELS.indexOf(level);
-  const at = (name: Exclude<LogLevel, 'off'>) => (LOG_LEVELS.indexOf(name) >= threshold ? base[name].bind(base) : () => {});
+  // A dropped level gets silentLogger's own method, which tells the engine not to build its lines.
+  const at = (name: Exclude<LogLevel, 'off'>) => (LOG_LEVELS.indexOf(name) >= threshold ? base[name].bind(base) : silentLogger[name]);
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { MemoryStore } from '@idemkit/core';
+import { MemoryStore, silentLogger } from '@idemkit/core';
 import {
   createCounters,
   emfMetrics,
@@ -195,6 +195,10 @@ describe('duplicate log line', () => {
     const off = levelLogger('off', base);
     off.error('x');
     expect(seen).toEqual(['warn', 'error']);
+    // A dropped level is silentLogger's own method: the engine then skips building its lines.
+    expect([warnOnly.debug, warnOnly.info]).toEqual([silentLogger.debug, silentLogger.info]);
+    expect(warnOnly.warn).not.toBe(silentLogger.warn);
+    expect(off).toBe(silentLogger);
   });
 });
 

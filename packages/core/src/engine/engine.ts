@@ -361,10 +361,12 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
 
   /** @internal Reports a duplicate and returns the configured duplicate response, or `fallback()`. */
   async answerDuplicate(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, fallback: () => TResult): Promise<TResult> {
-    this.reporter.info('idempotency: duplicate skipped', record.key, {
-      originalTime: new Date(record.claimedAt).toISOString(),
-      fencingToken: record.fencingToken,
-    });
+    if (this.reporter.enabled('info')) {
+      this.reporter.info('idempotency: duplicate skipped', record.key, {
+        originalTime: new Date(record.claimedAt).toISOString(),
+        fencingToken: record.fencingToken,
+      });
+    }
     this.reporter.outcome('duplicate', prepared.key);
     this.reporter.duplicate({ key: record.key, strategy: this.strategy.name, record, event });
     if (this.options.duplicateResponse) {

@@ -1,6 +1,6 @@
 import { keyInMessage } from '../errors.js';
 import type { DuplicateInfo, EngineOptions, FirstRunInfo, OutcomeKind } from './options.js';
-import type { IdempotencyLogger, LogFields } from './logger.js';
+import { silentLogger, type IdempotencyLogger, type LogFields } from './logger.js';
 
 /** How keys appear in idemkit's log lines. */
 export type KeyLogging = 'hash' | 'raw';
@@ -66,6 +66,11 @@ export class EngineReporter {
     }
   }
 
+  /** Whether the logger writes `level` at all (see {@link silentLogger}): when not, no fields are built. */
+  enabled(level: 'debug' | 'info' | 'warn' | 'error'): boolean {
+    return this.logger[level] !== silentLogger[level];
+  }
+
   debug(message: string, key: string | undefined, fields: LogFields = {}): void {
     this.log('debug', message, key, fields);
   }
@@ -84,6 +89,8 @@ export class EngineReporter {
 
   // The logger is the user's code too: a logger that throws must not fail a delivery either.
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, key: string | undefined, fields: LogFields): void {
+    // Hashing the key for a line nobody reads is most of what a duplicate costs in process.
+    if (!this.enabled(level)) return;
     try {
       this.logger[level](message, this.fields(key, fields));
     } catch {
