@@ -97,8 +97,9 @@ export interface SqsIdempotencyConfig<TEvent = unknown, TResult = unknown> exten
    */
   fifo?: boolean | 'auto';
   /**
-   * When completions are recorded. `each`: right after each record's handler, so a crash
-   * mid-batch repeats only the record in flight. `batch`: one `completeMany` after the last
+   * When completions are recorded. `each`: sent right after each record's handler, so a crash
+   * mid-batch repeats only the records in flight; the next record runs while it travels (FIFO
+   * queues wait for it), and the batch answers once every completion has. `batch`: one `completeMany` after the last
    * handler (one round trip for the batch on Redis and Postgres), but a crash before it repeats
    * every record that ran once their leases lapse.
    * @default 'each'

@@ -33,9 +33,11 @@ export interface BatchOptions extends RunOptions {
    */
   stopOnFirstFailure?: boolean;
   /**
-   * When completions are recorded. `'each'`: right after each item's handler, so a crash
-   * mid-batch repeats only the item in flight. `'batch'`: all in one `completeMany` after the
-   * last handler, one round trip for the batch, but a crash before it repeats every item that ran.
+   * When completions are recorded. `'each'`: sent right after each item's handler, so a crash
+   * mid-batch repeats only the items in flight; the next item runs while it travels, and the batch
+   * answers once every completion has (a FIFO batch, `stopOnFirstFailure`, and a transactional
+   * store wait for each before the next item). `'batch'`: all in one `completeMany` after the last
+   * handler, one round trip for the batch, but a crash before it repeats every item that ran.
    * @default 'each'
    */
   completion?: 'each' | 'batch';
@@ -78,11 +80,19 @@ interface HeldClaim {
   heartbeat: Heartbeat;
 }
 
+/** How a completion sent while later items ran ended: undefined when recorded, else its error. */
+type Recording = Promise<{ error: unknown } | undefined>;
+
 /** What settling one item needs to know of the whole batch. */
 interface BatchState<TResult> {
   acquiredBy: Map<string, number>;
   outcomes: BatchItemOutcome<TResult>[];
   deferred: DeferredCompletion[] | undefined;
+  /**
+   * `completion: 'each'` without FIFO order or a transaction: completions still travelling, by
+   * item. A later item runs meanwhile; an item's outcome is final once its recording has ended.
+   */
+  recording: Map<number, Recording> | undefined;
   /** Until when in-progress items may wait, shared by the batch (undefined: they do not wait). */
   waitDeadline: number | undefined;
 }
@@ -136,6 +146,9 @@ export async function runBatch<TEvent, TResult>(
     acquiredBy: new Map<string, number>(),
     outcomes,
     deferred: options.completion === 'batch' ? [] : undefined,
+    // In order means one after another (a FIFO batch stops at a failed completion), and in a
+    // transaction every statement shares one connection whose failure aborts the rest.
+    recording: options.completion === 'batch' || options.stopOnFirstFailure || engine.store.transactional ? undefined : new Map(),
     waitDeadline,
   };
   const claimAt = new Map(prepared.map((item, position) => [item.index, claims?.[position]]));
@@ -180,6 +193,10 @@ export async function runBatch<TEvent, TResult>(
       if (outcomes[index]!.status === 'failed' && options.stopOnFirstFailure) failedId = item.id;
     }
     if (batch.deferred !== undefined && batch.deferred.length > 0) await completeDeferred(engine, batch.deferred, outcomes);
+    for (const [index, recording] of batch.recording ?? []) {
+      const failure = await recording;
+      if (failure !== undefined) outcomes[index] = { id: items[index]!.id, status: 'failed', error: failure.error };
+    }
   } finally {
     // Every path above stops its own; this is the backstop that no heartbeat outlives its batch.
     for (const { heartbeat } of held.values()) heartbeat.stop();
@@ -270,6 +287,11 @@ async function settleItem<TEvent, TResult>(
     if (mine !== undefined) {
       const { claim: active, heartbeat } = mine;
       await confirmLease(engine, active, request.leaseMs, heartbeat);
+      if (batch.recording !== undefined) {
+        const result = await engine.runToEnd(entry, active, event, handler, heartbeat);
+        batch.recording.set(index, engine.record(entry, active, result).then(() => undefined, (error: unknown) => ({ error })));
+        return { id, status: 'processed', result };
+      }
       if (batch.deferred === undefined) return { id, status: 'processed', result: await engine.execute(entry, active, event, handler, heartbeat) };
       const result = await engine.runClaimed(entry, active, event, handler, heartbeat);
       batch.deferred.push({ index, id, entry, claim: active, heartbeat, encoded: engine.encode(entry, result) });
@@ -277,7 +299,12 @@ async function settleItem<TEvent, TResult>(
     }
     const refused = outcome as ClaimOutcome & { acquired: false };
     const earlier = earlierItemOf(refused, index, batch);
-    if (earlier !== undefined) return repeatOfEarlierItem(engine, item, refused.record, batch.outcomes[earlier]!);
+    if (earlier !== undefined) {
+      // The earlier item's fate is final only once its completion is recorded.
+      const failure = await batch.recording?.get(earlier);
+      const fate: BatchItemOutcome<TResult> = failure === undefined ? batch.outcomes[earlier]! : { id: batch.outcomes[earlier]!.id, status: 'failed', error: failure.error };
+      return repeatOfEarlierItem(engine, item, refused.record, fate);
+    }
     if (refused.record.status === 'in_progress') {
       return { id, status: 'in_progress', result: await engine.answerInProgress(entry, refused.record, event, waitedMs) };
     }

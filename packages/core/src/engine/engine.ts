@@ -255,14 +255,29 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     handler: ClaimedHandler<TEvent, TResult>,
     heartbeat: Heartbeat,
   ): Promise<TResult> {
-    let result: TResult;
+    const result = await this.runToEnd(prepared, claim, event, handler, heartbeat);
+    await this.record(prepared, claim, result);
+    return result;
+  }
+
+  /** @internal Runs the handler under an acquired claim ({@link runClaimed}); the heartbeat stops once it has ended. */
+  async runToEnd(
+    prepared: PreparedEvent,
+    claim: ActiveClaim,
+    event: TEvent,
+    handler: ClaimedHandler<TEvent, TResult>,
+    heartbeat: Heartbeat,
+  ): Promise<TResult> {
     try {
-      result = await this.runClaimed(prepared, claim, event, handler, heartbeat);
+      return await this.runClaimed(prepared, claim, event, handler, heartbeat);
     } finally {
       heartbeat.stop();
     }
-    await this.completion.finish(claim, this.encode(prepared, result), false, this.cacheCompletion(prepared, claim));
-    return result;
+  }
+
+  /** @internal Records the completion of a handler that returned `result` (see {@link CompletionRecorder.finish}). */
+  record(prepared: PreparedEvent, claim: ActiveClaim, result: TResult): Promise<void> {
+    return this.completion.finish(claim, this.encode(prepared, result), false, this.cacheCompletion(prepared, claim));
   }
 
   /**
