@@ -27,6 +27,7 @@ import { planBatch, runPlan } from './batches.js';
 import { claimPlanned, outcomeOf } from './claim-batch.js';
 import { completeAcrossSlots, extendAcrossSlots, releaseAcrossSlots } from './cross-slot.js';
 import { STORE_NAME, toStoreError, unexpectedReply, withDeadline } from './errors.js';
+import { FastPath } from './fast-path.js';
 import { DEFAULT_PREFIX, assertValidPrefix, occurrenceKeyOf, versionKeyOf } from './keys.js';
 import { decodeVersionRecord } from './records.js';
 import { ScriptCalls, type Placed } from './script-calls.js';
@@ -73,6 +74,8 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   private readonly isCluster: boolean;
   private readonly operationTimeoutMs: number;
   private readonly calls: ScriptCalls;
+  /** Native-command claims and completions of single identities (fast-path.ts); off with `clock: 'server'`. */
+  private readonly fast: FastPath | undefined;
 
   /** Wraps an ioredis client; validates the options and throws `ConfigError` naming a bad one. */
   constructor(options: RedisStoreOptions) {
@@ -99,6 +102,10 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     // '' tells the script to read the server's clock (TIME) itself.
     const now = clock === 'server' ? () => '' : () => String(Math.floor(clock()));
     this.calls = new ScriptCalls((op, keys, args) => this.run(op, keys, args), now, fenceGraceMs);
+    this.fast =
+      clock === 'server' || !FastPath.fits(this.client)
+        ? undefined
+        : new FastPath(this.client, () => Math.floor(clock()), fenceGraceMs, (work) => this.roundTrip(work));
   }
 
   /** The Redis key that holds `key`'s occurrences and fencing counter, e.g. for `redis-cli`. */
@@ -115,6 +122,10 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     assertValidClaim(request);
     const identities = this.placeClaim(request);
+    if (identities.length === 1 && this.fast !== undefined) {
+      const outcome = await this.boundary('claim', () => this.fast!.claim(request, identities[0]!.redisKey));
+      if (outcome !== undefined) return outcome;
+    }
     if (!inOneSlot(identities)) return (await this.claimBatch('claim', [request]))[0]!;
     // The common case, one call: no batch planning on the way.
     const [reply] = await this.boundary('claim', () => this.calls.claim([{ request, identities }], true));
@@ -135,6 +146,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
       if (outcome?.ok === false) throw outcome.error;
       return;
     }
+    if (this.fast !== undefined && (await this.boundary('complete', () => this.fast!.complete(request, identities[0]!.redisKey)))) return;
     const item = { identities, retentionMs: request.retentionMs, result: request.result };
     const [reply] = await this.boundary('complete', () => this.calls.complete([item]));
     if (!reply!.ok) throw new LeaseLostError(reply!.identity.key, reply!.identity.fencingToken!, reply!.current);
@@ -149,6 +161,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   async release(key: string, fencingToken: number, also: readonly IdentityToken[] = []): Promise<boolean> {
     assertValidRelease(key, fencingToken, also);
     const identities = this.placeTokens({ key, fencingToken }, also);
+    this.fast?.forget(identities[0]!.redisKey, fencingToken);
     return this.boundary('release', async () => {
       if (inOneSlot(identities)) return (await this.calls.release(identities))[0]!;
       return (await releaseAcrossSlots(this.calls, identities)).get(0)!;
@@ -159,6 +172,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   async extendLease(request: ExtendLeaseRequest): Promise<void> {
     assertValidExtension(request);
     const identities = this.placeTokens(request, request.also);
+    this.fast?.forget(identities[0]!.redisKey, request.fencingToken);
     await this.boundary('extendLease', async () => {
       if (!inOneSlot(identities)) return extendAcrossSlots(this.calls, identities, request.leaseMs);
       const [reply] = await this.calls.extend([{ identities, leaseMs: request.leaseMs }], true);
@@ -219,6 +233,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     requests.forEach(assertValidCompletion);
     if (requests.length === 0) return [];
     const placed = requests.map((request) => this.placeTokens(request, request.also));
+    for (const [i, request] of requests.entries()) this.fast?.forget(placed[i]![0]!.redisKey, request.fencingToken);
     const outcomes = new Array<CompleteOutcome>(requests.length);
     const fail = (i: number, error: unknown) => (outcomes[i] = { ok: false, error: toStoreError(operation, error) });
     await runPlan(this.plan(placed), async (step) => {
@@ -270,9 +285,12 @@ export class RedisStore implements IdempotencyStore, VersionStore {
 
   /** One round trip of the store script, under the operation deadline. */
   private run(op: StoreOp, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return withDeadline(this.operationTimeoutMs, () => `client status "${this.client.status}"`, () =>
-      runScript(this.client, scriptFor(op), keys, [op, ...args]),
-    );
+    return this.roundTrip(() => runScript(this.client, scriptFor(op), keys, [op, ...args]));
+  }
+
+  /** One round trip under the operation deadline. */
+  private roundTrip<T>(work: () => Promise<T>): Promise<T> {
+    return withDeadline(this.operationTimeoutMs, () => `client status "${this.client.status}"`, work);
   }
 
   /** Where a public operation's errors become idemkit errors named after it. */

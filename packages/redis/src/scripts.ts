@@ -37,8 +37,17 @@ export const WRITE_SCRIPT = script(`${CLOCK_LUA}${LOAD_LUA}${HISTORY_LUA}${WRITE
 /** The ordering guard's operations on one entity. */
 export const VERSION_SCRIPT = script(`${CLOCK_LUA}${LOAD_LUA}${VERSIONS_LUA}`);
 
+/**
+ * The fast path's completion (fast-path.ts): KEYS[1] becomes ARGV[2], expiring in ARGV[3] ms, if
+ * it still holds exactly ARGV[1]. Reply 1 when swapped, 0 when the key holds anything else (another
+ * type included: the full script then names the foreign value).
+ */
+export const COMPARE_AND_SET_SCRIPT = script(
+  `if redis.pcall('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`,
+);
+
 /** Every script the store runs, e.g. to load them all on a node. */
-export const STORE_SCRIPTS: readonly LuaScript[] = [CLAIM_SCRIPT, WRITE_SCRIPT, VERSION_SCRIPT];
+export const STORE_SCRIPTS: readonly LuaScript[] = [CLAIM_SCRIPT, WRITE_SCRIPT, VERSION_SCRIPT, COMPARE_AND_SET_SCRIPT];
 
 /** The script that runs an operation. */
 export function scriptFor(op: StoreOp): LuaScript {

@@ -13,6 +13,9 @@ import { FaultyProxy } from './support/faulty-proxy.js';
 // swallows its reply and cuts the connection, and ioredis re-sends the claim on its new connection
 // (autoResendUnfulfilledCommands, its default). The retry meets the first attempt's claim.
 
+// A single-identity claim is first sent as a plain SET … NX GET (fast-path.ts).
+const FAST_CLAIM = '$3\r\nSET\r\n';
+
 describe('a claim whose reply was lost (ioredis re-sends it after reconnecting)', () => {
   const clock = manualClock();
   let proxy: FaultyProxy;
@@ -25,6 +28,7 @@ describe('a claim whose reply was lost (ioredis re-sends it after reconnecting)'
     store = new RedisStore({ client, prefix: runPrefix(), clock: clock.now });
     await store.get(uniqueKey('warm-up'));
     proxy.count(CLAIM_SCRIPT.sha);
+    proxy.count(FAST_CLAIM);
   });
   afterAll(async () => {
     await close(client);
@@ -33,16 +37,20 @@ describe('a claim whose reply was lost (ioredis re-sends it after reconnecting)'
 
   const engineFor = () => new IdempotencyEngine<{ id: string }, string>({ store, strategy: { strategy: 'eventId' }, namespace: 'lost' });
   const claimsSent = () => proxy.seen.get(CLAIM_SCRIPT.sha)!;
+  const fastClaimsSent = () => proxy.seen.get(FAST_CLAIM)!;
 
   it('is taken over by its own retry when it names its owner: the handler runs once and the call succeeds', async () => {
     const event = { id: randomUUID() };
     let runs = 0;
-    const before = claimsSent();
+    const [before, fastBefore] = [claimsSent(), fastClaimsSent()];
     const lost = proxy.loseNextReply(event.id);
     const result = await engineFor().run(event, async (_event, claim) => `ran with token ${++runs && claim!.fencingToken}`, { owner: 'req-1' });
     await lost;
     expect(runs).toBe(1);
-    expect(claimsSent() - before).toBe(2); // the lost attempt and ioredis' re-send
+    // The lost SET NX and ioredis' re-send, which met the first attempt's claim: the owner's own,
+    // so the script judged it and took it over.
+    expect(fastClaimsSent() - fastBefore).toBe(2);
+    expect(claimsSent() - before).toBe(1);
     // The first attempt's token is dead: the retry took its own claim over with the next one.
     const firstToken = clock.now() * 1000;
     expect(result).toBe(`ran with token ${firstToken + 1}`);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { encodeVersion } from '@idemkit/core';
+import { encodeVersion, type ClaimOutcome } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
 import type { RedisClient, RedisStore } from '../src/index.js';
-import { STORE_SCRIPTS } from '../src/scripts.js';
+import { CLAIM_SCRIPT, COMPARE_AND_SET_SCRIPT, STORE_SCRIPTS, WRITE_SCRIPT } from '../src/scripts.js';
 import { clusterClient, clusterNodeClients, close, standaloneClient, storeHandle, uniqueKey } from './support/clients.js';
 import { recordCommands, names, type CommandLog } from './support/command-log.js';
 import { keysOnDistinctSlots, keysOnOneSlot } from './support/slots.js';
@@ -51,7 +51,7 @@ for (const kind of ['standalone', 'cluster'] as const) {
     });
     afterAll(() => s?.closeAll());
 
-    it('a claim, a duplicate claim and a completion are one command each', async () => {
+    it('a claim, a duplicate claim and a completion are one command each: SET NX GET, then a compare-and-set', async () => {
       const key = uniqueKey('one-trip');
       let token = 0;
       const claimed = await s.log.during(async () => {
@@ -59,22 +59,49 @@ for (const kind of ['standalone', 'cluster'] as const) {
         expect(outcome.acquired).toBe(true);
         token = outcome.record.fencingToken;
       });
-      expect(names(claimed)).toEqual(['evalsha']);
+      expect(names(claimed)).toEqual(['set']);
 
       const duplicate = await s.log.during(async () => {
         const outcome = await s.store.claim(claimOf(key));
         expect(outcome).toMatchObject({ acquired: false, record: { status: 'in_progress', fencingToken: token } });
       });
-      expect(names(duplicate)).toEqual(['evalsha']);
+      expect(names(duplicate)).toEqual(['set']);
 
       const completed = await s.log.during(() => s.store.complete({ key, fencingToken: token, result: '"done"', retentionMs: RETENTION }));
-      expect(names(completed)).toEqual(['evalsha']);
+      expect(completed.map((args) => [args[0]!.toLowerCase(), args[1]])).toEqual([['evalsha', COMPARE_AND_SET_SCRIPT.sha]]);
 
       const completedDuplicate = await s.log.during(async () => {
         const outcome = await s.store.claim(claimOf(key));
         expect(outcome).toMatchObject({ acquired: false, record: { status: 'completed', result: '"done"' } });
       });
-      expect(names(completedDuplicate)).toEqual(['evalsha']);
+      expect(names(completedDuplicate)).toEqual(['set']);
+    });
+
+    it('a claim the value it meets would let acquire (released, lapsed, the owner’s own) is judged again by the script', async () => {
+      const key = uniqueKey('reclaim');
+      const first = await s.store.claim(claimOf(key));
+      if (!first.acquired) throw new Error('expected the claim to acquire');
+      await s.store.release(key, first.fencingToken);
+      let second: ClaimOutcome | undefined;
+      const reclaimed = await s.log.during(async () => {
+        second = await s.store.claim(claimOf(key));
+      });
+      expect(second).toMatchObject({ acquired: true });
+      expect(second!.record.fencingToken).toBeGreaterThan(first.fencingToken);
+      expect(reclaimed.map((args) => (args[0]!.toLowerCase() === 'set' ? 'set' : args[1]))).toEqual(['set', CLAIM_SCRIPT.sha]);
+      // Claimed by the script, so completed by the script (nothing remembered to compare with).
+      const completed = await s.log.during(() => s.store.complete({ key, fencingToken: second!.record.fencingToken, retentionMs: RETENTION }));
+      expect(completed.map((args) => args[1])).toEqual([WRITE_SCRIPT.sha]);
+    });
+
+    it('a completion after the claim’s lease was extended goes through the script', async () => {
+      const key = uniqueKey('extended');
+      const outcome = await s.store.claim(claimOf(key));
+      if (!outcome.acquired) throw new Error('expected the claim to acquire');
+      await s.store.extendLease({ key, fencingToken: outcome.fencingToken, leaseMs: LEASE });
+      const completed = await s.log.during(() => s.store.complete({ key, fencingToken: outcome.fencingToken, retentionMs: RETENTION }));
+      expect(completed.map((args) => args[1])).toEqual([WRITE_SCRIPT.sha]);
+      expect(await s.store.get(key)).toMatchObject({ status: 'completed', fencingToken: outcome.fencingToken });
     });
 
     it('release, get, extendLease and every ordering-guard call are one command each', async () => {
@@ -152,13 +179,14 @@ describe('round trips across Cluster slots', () => {
     // Each node the batch reached answered NOSCRIPT once and got the script by EVAL.
     const key = uniqueKey('after-flush');
     await Promise.all(s.admins.map((admin) => admin.script('FLUSH')));
+    // (claimMany: a single claim of a fresh key is a plain SET, no script.)
     const reloaded = await s.log.during(async () => {
-      expect((await s.store.claim(claimOf(key))).acquired).toBe(true);
+      expect((await s.store.claimMany([claimOf(key)]))[0]!.acquired).toBe(true);
     });
     expect(names(reloaded)).toEqual(['evalsha', 'eval']);
     // Loaded again: the following call is back to one EVALSHA.
     const again = await s.log.during(async () => {
-      expect((await s.store.claim(claimOf(key))).acquired).toBe(false);
+      expect((await s.store.claimMany([claimOf(key)]))[0]!.acquired).toBe(false);
     });
     expect(names(again)).toEqual(['evalsha']);
   });

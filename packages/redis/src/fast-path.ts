@@ -1,0 +1,176 @@
+import {
+  claimLifetimeMs,
+  judgeIdentity,
+  newClaimRecord,
+  refusalOf,
+  type ClaimOutcome,
+  type ClaimRequest,
+  type CompleteRequest,
+  type IdempotencyRecord,
+} from '@idemkit/core';
+import { isReplyError } from './cross-slot.js';
+import { pack, unpack, type PackedValue } from './msgpack.js';
+import { runScript, type ScriptClient } from './script-runner.js';
+import { COMPARE_AND_SET_SCRIPT } from './scripts.js';
+
+// The two calls most deliveries make, without the store script (~10 µs of server time each):
+//
+// - A claim of one identity is first sent as `SET key <fresh value> NX PX … GET`. When the key is
+//   absent, that *is* the claim the script would have made (same value, same token: the floor
+//   now × 1000, since an absent key has no counter left), written atomically. When the key exists,
+//   nothing is written and its value comes back: a refusal read from it (a completed or running
+//   occurrence it meets) is exactly the script's refusal at that instant. Anything else — the
+//   claim could acquire (a lapsed lease, the owner's own claim, another window), or the value does
+//   not decode — goes to the script, which judges again atomically and names foreign values.
+// - The completion of a claim this client wrote that way is a compare-and-set of the whole value:
+//   if the key still holds exactly those bytes, no one took it over, extended or released it, and
+//   the completed value is the one the script would write. Otherwise the script completes it.
+//
+// Only with the caller's clock: with `clock: 'server'` the time lives in the script.
+
+/** What the fast path needs of the client: ioredis' binary-safe `callBuffer`. */
+export interface BufferClient extends ScriptClient {
+  callBuffer(command: string, ...args: (string | Buffer)[]): Promise<unknown>;
+}
+
+/** A fresh claim this client wrote with SET NX, kept until its completion (or release) is sent. */
+interface Written {
+  bytes: Buffer;
+  occurrence: PackedValue[];
+  expiresAt: number;
+}
+
+/** How many written claims are remembered; past it the oldest complete through the script. */
+const MAX_WRITTEN = 10_000;
+
+export class FastPath {
+  private readonly written = new Map<string, Written>();
+  /** Off once the server refuses `SET … NX GET` (Redis before 7.0). */
+  private supported = true;
+
+  constructor(
+    private readonly client: BufferClient,
+    private readonly now: () => number,
+    private readonly graceMs: number,
+    private readonly roundTrip: <T>(work: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  /** Whether a client can take the fast path. */
+  static fits(client: ScriptClient): client is BufferClient {
+    return typeof (client as Partial<BufferClient>).callBuffer === 'function';
+  }
+
+  /**
+   * Claims one identity with a native SET, or answers its refusal from the value it met;
+   * undefined when the store script must judge the claim.
+   */
+  async claim(request: ClaimRequest, redisKey: string): Promise<ClaimOutcome | undefined> {
+    if (!this.supported) return undefined;
+    const now = this.now();
+    const token = Math.max(1, now * 1000);
+    const lifetime = claimLifetimeMs(request);
+    const occurrence: PackedValue[] = [
+      1,
+      token - now * 1000,
+      request.leaseMs,
+      lifetime,
+      now,
+      request.window?.at ?? false,
+      request.fingerprint ?? false,
+      request.owner ?? false,
+      false,
+    ];
+    const bytes = pack([token, occurrence]);
+    let reply: unknown;
+    try {
+      reply = await this.roundTrip(() => this.client.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET'));
+    } catch (error) {
+      if (!isReplyError(error)) throw error;
+      // WRONGTYPE (a foreign value: the script names it) or a server without SET NX GET.
+      if (/syntax/i.test((error as Error).message)) this.supported = false;
+      return undefined;
+    }
+    if (reply === null) {
+      this.remember(redisKey, token, { bytes, occurrence, expiresAt: now + lifetime });
+      return { acquired: true, fencingToken: token, record: newClaimRecord(request, token, now) };
+    }
+    if (!Buffer.isBuffer(reply)) return undefined;
+    const occurrences = decodeHistory(request.key, reply);
+    if (occurrences === undefined) return undefined;
+    const identity = request.window === undefined ? { key: request.key } : { key: request.key, window: request.window };
+    const refusal = refusalOf([judgeIdentity(occurrences, identity, request, now)]);
+    return refusal === undefined ? undefined : { acquired: false, record: refusal };
+  }
+
+  /**
+   * Completes a claim this client wrote with {@link claim}, if the key still holds what it wrote;
+   * false when the store script must do it (anything else happened to the key, or it is unknown here).
+   */
+  async complete(request: CompleteRequest, redisKey: string): Promise<boolean> {
+    if (request.also !== undefined && request.also.length > 0) return false;
+    const id = writtenId(redisKey, request.fencingToken);
+    const written = this.written.get(id);
+    if (written === undefined) return false;
+    // Whatever the answer, a retry of this completion goes through the script.
+    this.written.delete(id);
+    const now = this.now();
+    // Past its retention a claim is refused by the script, even if the server still holds it.
+    if (written.expiresAt <= now) return false;
+    const [, , lease, , claimedAt, anchor, fingerprint, owner] = written.occurrence;
+    const relative = request.fencingToken - (claimedAt as number) * 1000;
+    const expires = now + request.retentionMs - (claimedAt as number);
+    const completed = pack([request.fencingToken, [2, relative, lease!, expires, claimedAt!, anchor!, fingerprint!, owner!, request.result ?? false]]);
+    const px = String(request.retentionMs + this.graceMs);
+    const swapped = await this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], [written.bytes, completed, px] as never));
+    return swapped === 1;
+  }
+
+  /** Drops what was remembered of a claim whose value is about to change (released, extended). */
+  forget(redisKey: string, fencingToken: number): void {
+    this.written.delete(writtenId(redisKey, fencingToken));
+  }
+
+  private remember(redisKey: string, token: number, written: Written): void {
+    if (this.written.size >= MAX_WRITTEN) this.written.delete(this.written.keys().next().value!);
+    this.written.set(writtenId(redisKey, token), written);
+  }
+}
+
+function writtenId(redisKey: string, fencingToken: number): string {
+  return `${redisKey}\n${fencingToken}`;
+}
+
+/**
+ * The live and dead occurrences of a stored value, absolute times restored (the script's
+ * `absolute_history`); undefined when the value is not the store's.
+ */
+function decodeHistory(key: string, bytes: Buffer): IdempotencyRecord[] | undefined {
+  let value: PackedValue;
+  try {
+    value = unpack(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || typeof value[0] !== 'number') return undefined;
+  const records: IdempotencyRecord[] = [];
+  for (let i = 1; i < value.length; i++) {
+    const o = value[i];
+    if (!Array.isArray(o) || (o[0] !== 1 && o[0] !== 2)) return undefined;
+    const [status, token, lease, expires, claimedAt, anchor, fingerprint, owner, result] = o;
+    if (typeof token !== 'number' || typeof lease !== 'number' || typeof expires !== 'number' || typeof claimedAt !== 'number') return undefined;
+    const record: IdempotencyRecord = {
+      key,
+      status: status === 1 ? 'in_progress' : 'completed',
+      fencingToken: token + claimedAt * 1000,
+      leaseExpiresAt: lease + claimedAt,
+      expiresAt: expires + claimedAt,
+      claimedAt,
+    };
+    if (typeof anchor === 'number') record.windowAnchor = anchor;
+    if (typeof fingerprint === 'string') record.fingerprint = fingerprint;
+    if (typeof owner === 'string') record.owner = owner;
+    if (typeof result === 'string') record.result = result;
+    records.push(record);
+  }
+  return records;
+}

@@ -1,0 +1,141 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { manualClock } from '@idemkit/core/testing';
+import { RedisStore } from '../src/index.js';
+import { pack, unpack, PackError, type PackedValue } from '../src/msgpack.js';
+import { close, runPrefix, standaloneClient, uniqueKey } from './support/clients.js';
+import { decodeValue } from './support/decode-value.js';
+
+// The fast path (src/fast-path.ts) writes and reads the store's values in JavaScript; the scripts
+// read and write them with Redis' cmsgpack. Both must agree byte for byte on meaning.
+
+const admin = standaloneClient();
+afterAll(() => close(admin));
+
+/** What cmsgpack makes of bytes: unpacked and packed again by the server. */
+const throughServer = async (bytes: Buffer): Promise<Buffer> =>
+  (await admin.callBuffer('EVAL', 'return cmsgpack.pack(cmsgpack.unpack(ARGV[1]))', '0', bytes)) as Buffer;
+
+// Lua numbers are doubles and its tables have no holes: the values the store keeps are of this kind.
+const packable: fc.Arbitrary<PackedValue> = fc.letrec<{ value: PackedValue }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 32 }),
+      fc.constantFrom(0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -1, -32, -33, 1_764_668_000_123, 1_764_668_000_123_000, 2 ** 53 - 1),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => !Object.is(x, -0)),
+    ),
+    fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('', 'x'.repeat(31), 'x'.repeat(32), 'é'.repeat(200), 'y'.repeat(70_000))),
+    fc.boolean(),
+    fc.array(tie('value'), { maxLength: 20 }),
+  ),
+})).value;
+
+describe('the MessagePack of the fast path and cmsgpack', () => {
+  it('agree on every value the store keeps: ours decodes in Lua to what it meant, and the server’s bytes decode back', async () => {
+    await fc.assert(
+      fc.asyncProperty(packable, async (value) => {
+        const bytes = pack(value);
+        expect(unpack(bytes)).toEqual(value);
+        expect(unpack(await throughServer(bytes))).toEqual(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses bytes that are not MessagePack of that subset, so the key is judged foreign', () => {
+    for (const bytes of [Buffer.from('not msgpack'), Buffer.from([0x92, 0x01]), Buffer.from([0xc1]), Buffer.from([0x81, 0x01, 0x02]), Buffer.alloc(0)]) {
+      expect(() => unpack(bytes), bytes.toString('hex')).toThrow(PackError);
+    }
+    // Nesting far deeper than the store's two levels is refused before it can exhaust the stack.
+    expect(() => unpack(Buffer.alloc(100_000, 0x91))).toThrow(PackError);
+  });
+});
+
+describe('the fast path on the real server', () => {
+  const clock = manualClock();
+
+  it('writes the value the claim script would: the script reads, extends and completes it', async () => {
+    const client = standaloneClient();
+    const store = new RedisStore({ client, prefix: runPrefix(), clock: clock.now });
+    try {
+      const key = uniqueKey('script-reads-fast');
+      const claimed = await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000, owner: 'req-1', fingerprint: 'fp', window: { at: 12.25, windowMs: 5 } });
+      if (!claimed.acquired) throw new Error('expected the claim to acquire');
+      // The script's read of the fresh value (get) and its write of it (extendLease) agree with the claim.
+      expect(await store.get(key)).toEqual(claimed.record);
+      clock.advance(1_000);
+      await store.extendLease({ key, fencingToken: claimed.fencingToken, leaseMs: 10_000 });
+      expect(await store.get(key)).toEqual({ ...claimed.record, leaseExpiresAt: clock.now() + 10_000 });
+      // A refusal read by the fast path equals the script's own answer.
+      const refused = await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000, owner: 'req-2', window: { at: 14, windowMs: 5 } });
+      expect(refused).toEqual({ acquired: false, record: await store.get(key) });
+    } finally {
+      await close(client);
+    }
+  });
+
+  it('falls back to the script for good when the server refuses SET … NX GET (Redis before 7.0)', async () => {
+    const client = standaloneClient();
+    let refusedSets = 0;
+    const old = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === 'callBuffer') {
+          return async () => {
+            refusedSets++;
+            throw Object.assign(new Error('ERR syntax error'), { name: 'ReplyError' });
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = new RedisStore({ client: old, prefix: runPrefix(), clock: clock.now });
+    try {
+      const key = uniqueKey('old-server');
+      const first = await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000 });
+      expect(first.acquired).toBe(true);
+      if (!first.acquired) return;
+      await store.complete({ key, fencingToken: first.fencingToken, result: '"r"', retentionMs: 60_000 });
+      expect(await store.claim({ key, leaseMs: 10_000, retentionMs: 60_000 })).toMatchObject({ acquired: false, record: { status: 'completed', result: '"r"' } });
+      expect(await store.claim({ key: uniqueKey('old-server-2'), leaseMs: 10_000, retentionMs: 60_000 })).toMatchObject({ acquired: true });
+      expect(refusedSets).toBe(1);
+    } finally {
+      await close(client);
+    }
+  });
+
+  it('never writes over a value it did not recognise: a foreign string is left as it was', async () => {
+    const client = standaloneClient();
+    const store = new RedisStore({ client, prefix: runPrefix(), clock: clock.now });
+    try {
+      const key = uniqueKey('foreign-kept');
+      await admin.set(store.redisKey(key), 'someone else’s');
+      await expect(store.claim({ key, leaseMs: 10_000, retentionMs: 60_000 })).rejects.toMatchObject({ name: 'ForeignValueError' });
+      expect(await admin.get(store.redisKey(key))).toBe('someone else’s');
+    } finally {
+      await close(client);
+    }
+  });
+
+  it('a completion that finds its key changed since the claim (taken over after the lease) is refused by the script', async () => {
+    const client = standaloneClient();
+    const other = standaloneClient();
+    const store = new RedisStore({ client, prefix: runPrefix(), clock: clock.now });
+    const rival = new RedisStore({ client: other, prefix: runPrefix(), clock: clock.now });
+    try {
+      const key = uniqueKey('cas-lost');
+      const mine = await store.claim({ key, leaseMs: 1_000, retentionMs: 60_000 });
+      if (!mine.acquired) throw new Error('expected the claim to acquire');
+      clock.advance(1_001);
+      const theirs = await rival.claim({ key, leaseMs: 10_000, retentionMs: 60_000 });
+      expect(theirs.acquired).toBe(true);
+      await expect(store.complete({ key, fencingToken: mine.fencingToken, result: '"late"', retentionMs: 60_000 })).rejects.toMatchObject({ name: 'LeaseLostError' });
+      // Only the rival's occurrence is left (the lapsed one was replaced), still in progress.
+      expect(await decodeValue(admin, store.redisKey(key))).toHaveLength(2);
+      expect(await store.get(key)).toMatchObject({ status: 'in_progress', fencingToken: theirs.record.fencingToken });
+    } finally {
+      await Promise.all([close(client), close(other)]);
+    }
+  });
+});
