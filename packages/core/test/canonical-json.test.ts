@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash, IdempotencyEngine, KeyExtractionError, MemoryStore } from '../src/index.js';
 
-// The canonical encoder is one iterative pass (no recursion, no intermediate strings per level);
-// these pin its output to RFC 8785 and to a plain recursive reference.
+// The canonical encoder is a recursive pass for shallow values, handing over to one iterative pass
+// (no recursion, no intermediate strings per level) for deep ones and for values it must refuse;
+// these pin its output to RFC 8785, to a plain recursive reference, and the two passes to each other.
 
 /** The obvious recursive canonical JSON, as a reference for generated values. */
 function reference(value: unknown): string {
@@ -54,6 +55,28 @@ describe('canonical JSON (RFC 8785)', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('writes the same text in the recursive and in the iterative pass (the value nested past 32 levels takes the second)', () => {
+    const deep = (value: unknown) => Array.from({ length: 40 }).reduce<unknown>((inner) => ({ in: inner }), value);
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(deep(value))).toBe(`${'{"in":'.repeat(40)}${canonicalJson(value)}${'}'.repeat(40)}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('names the path of a value it refuses wherever it sits, shallow or deep, and calls toJSON with the member’s key', () => {
+    expect(() => canonicalJson({ a: [1, { b: Number.NaN }] })).toThrow('value at a[1].b is NaN');
+    expect(() => canonicalJson({ a: new Map() })).toThrow('value at a is a Map');
+    const loop: Record<string, unknown> = { x: 1 };
+    loop['self'] = loop;
+    expect(() => canonicalJson({ loop })).toThrow('value at loop.self is a circular reference');
+    const keys: string[] = [];
+    const spy = { toJSON: (key: string) => (keys.push(key), 'j') };
+    expect(canonicalJson({ m: spy, list: [spy, spy] })).toBe('{"list":["j","j"],"m":"j"}');
+    expect(keys).toEqual(['0', '1', 'm']);
   });
 
   it('gives the same text for objects of one shape seen before and for new shapes', () => {

@@ -1,5 +1,5 @@
 import { formatWalkPath, type WalkPath } from './path.js';
-import { sortedKeys } from './sorted-keys.js';
+import { sortedKeys, sortedMembers } from './sorted-keys.js';
 import type { ExclusionCursor, Exclusions } from './exclusions.js';
 
 /** A value has no canonical JSON form; {@link CanonicalJsonError.path} says where it is. */
@@ -42,7 +42,103 @@ export function canonicalJson(value: unknown): string {
  * call stack, and no intermediate strings are built per level.
  */
 export function canonicalJsonWith(value: unknown, options: CanonicalJsonOptions): string {
+  // Almost every event is shallow and well formed: a recursive pass is much the faster. It gives
+  // up on deep nesting and on anything it would refuse, and the iterative pass then encodes the
+  // value (or names the path of what JSON cannot carry).
+  const root = normalize(value, '');
+  if (root !== undefined) {
+    const shallow = new ShallowEncoder(options.exclusions);
+    if (shallow.write(root, options.exclusions?.start() ?? NOTHING_EXCLUDED)) return shallow.out;
+  }
   return new CanonicalEncoder(options.exclusions).encode(value);
+}
+
+/** Open objects beyond which the recursive pass hands over to the iterative one. */
+const SHALLOW = 32;
+
+/**
+ * The recursive pass: writes a normalized value and answers whether it could. It never throws
+ * for the value (only a `toJSON` of the caller's may): what it cannot write, it leaves to
+ * {@link CanonicalEncoder}, which knows the path to report.
+ */
+class ShallowEncoder {
+  out = '';
+  private readonly open: object[] = [];
+
+  constructor(private readonly exclusions: Exclusions | undefined) {}
+
+  write(value: unknown, cursor: ExclusionCursor): boolean {
+    switch (typeof value) {
+      case 'string':
+        this.out += JSON.stringify(value);
+        return true;
+      case 'number':
+        if (!Number.isFinite(value)) return false;
+        // ECMAScript number serialization, as RFC 8785 prescribes; -0 → 0.
+        this.out += String(value);
+        return true;
+      case 'boolean':
+        this.out += value ? 'true' : 'false';
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (value === null) {
+      this.out += 'null';
+      return true;
+    }
+    const open = this.open;
+    if (open.length >= SHALLOW || value instanceof Map || value instanceof Set || open.includes(value)) return false;
+    open.push(value);
+    const written = Array.isArray(value) ? this.array(value, cursor) : this.object(value as Record<string, unknown>, cursor);
+    open.pop();
+    return written;
+  }
+
+  private array(value: readonly unknown[], cursor: ExclusionCursor): boolean {
+    this.out += '[';
+    let first = true;
+    // An index loop, not forEach: holes in sparse arrays read as undefined → null, like JSON.stringify.
+    for (let index = 0; index < value.length; index++) {
+      let next = NOTHING_EXCLUDED;
+      if (cursor.length > 0) {
+        const step = this.exclusions!.step(cursor, index);
+        if (step.excluded) continue;
+        next = step.next;
+      }
+      if (!first) this.out += ',';
+      first = false;
+      const item = normalize(value[index], index);
+      if (item === undefined) this.out += 'null';
+      else if (!this.write(item, next)) return false;
+    }
+    this.out += ']';
+    return true;
+  }
+
+  private object(value: Record<string, unknown>, cursor: ExclusionCursor): boolean {
+    this.out += '{';
+    const { sorted, members } = sortedMembers(value);
+    let first = true;
+    for (let i = 0; i < sorted.length; i++) {
+      const key = sorted[i]!;
+      let next = NOTHING_EXCLUDED;
+      if (cursor.length > 0) {
+        const step = this.exclusions!.step(cursor, key);
+        if (step.excluded) continue;
+        next = step.next;
+      }
+      const member = normalize(value[key], key);
+      if (member === undefined) continue;
+      this.out += first ? members[i]! : `,${members[i]!}`;
+      first = false;
+      if (!this.write(member, next)) return false;
+    }
+    this.out += '}';
+    return true;
+  }
 }
 
 /** An open array or object whose members are still being written. */
@@ -79,7 +175,7 @@ class CanonicalEncoder {
       if (!frame.empty) this.out += ',';
       frame.empty = false;
       // An index loop, not forEach: holes in sparse arrays read as undefined → null, like JSON.stringify.
-      const value = normalize(frame.value[index], String(index));
+      const value = normalize(frame.value[index], index);
       if (value === undefined) this.out += 'null';
       else this.write(value, step?.next ?? NOTHING_EXCLUDED);
       return;
@@ -151,12 +247,15 @@ class CanonicalEncoder {
   }
 }
 
-/** Same order as JSON.stringify: `toJSON` first (Date → ISO string), then unbox primitives. */
-function normalize(input: unknown, holderKey: string): unknown {
+/**
+ * Same order as JSON.stringify: `toJSON` first (Date → ISO string, called with the member's key or
+ * index as a string), then unbox primitives.
+ */
+function normalize(input: unknown, holderKey: string | number): unknown {
   let value = input;
   if ((typeof value === 'object' && value !== null) || typeof value === 'bigint') {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') value = (toJSON as (key: string) => unknown).call(value, holderKey);
+    if (typeof toJSON === 'function') value = (toJSON as (key: string) => unknown).call(value, String(holderKey));
   }
   if (value instanceof Number || value instanceof String || value instanceof Boolean) value = value.valueOf();
   return value;

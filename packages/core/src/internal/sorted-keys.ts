@@ -6,6 +6,8 @@
 interface Shape {
   keys: readonly string[];
   sorted: readonly string[];
+  /** Each sorted key as canonical JSON writes a member's start, `"key":`, made once per shape. */
+  members?: readonly string[];
 }
 
 /** Longest key list whose sorted order is remembered; wider objects are sorted each time. */
@@ -20,18 +22,34 @@ const shapes: Shape[][] = [];
  * array may be shared between calls: read it, never change it.
  */
 export function sortedKeys(object: object): readonly string[] {
+  return shapeOf(object).sorted;
+}
+
+/**
+ * The object's sorted keys (as {@link sortedKeys}) and, for each, the text canonical JSON starts
+ * its member with: the key quoted as `JSON.stringify` quotes it, then `:`. Both may be shared.
+ */
+export function sortedMembers(object: object): { sorted: readonly string[]; members: readonly string[] } {
+  const shape = shapeOf(object);
+  shape.members ??= shape.sorted.map((key) => `${JSON.stringify(key)}:`);
+  return shape as Required<Shape>;
+}
+
+function shapeOf(object: object): Shape {
   const keys = Object.keys(object);
   const count = keys.length;
-  if (count < 2) return keys;
-  if (count > MAX_CACHED_KEYS) return sortInPlace(keys);
+  if (count === 0) return EMPTY;
+  if (count > MAX_CACHED_KEYS) return { keys, sorted: sortInPlace(keys) };
   const bucket = (shapes[count] ??= []);
   for (const shape of bucket) {
-    if (sameKeys(shape.keys, keys)) return shape.sorted;
+    if (sameKeys(shape.keys, keys)) return shape;
   }
-  const sorted = sortInPlace(keys.slice());
-  if (bucket.length < SHAPES_PER_LENGTH) bucket.push({ keys, sorted });
-  return sorted;
+  const shape: Shape = { keys, sorted: sortInPlace(keys.slice()) };
+  if (bucket.length < SHAPES_PER_LENGTH) bucket.push(shape);
+  return shape;
 }
+
+const EMPTY: Shape = { keys: [], sorted: [], members: [] };
 
 function sameKeys(known: readonly string[], keys: readonly string[]): boolean {
   for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) return false;
