@@ -2,8 +2,10 @@
 // and servers, plus key-strategy throughput and the MemoryStore footprint. Prints the tables and
 // writes docs/benchmarks.md. A benchmark, not a test: it asserts correctness, never speed.
 //
-//   tsx bench/run.ts            full run (~5 minutes), writes docs/benchmarks.md
-//   tsx bench/run.ts --quick    short rounds, prints only (add --out <file> to write)
+//   node --import ./bench/lib/loader.mjs bench/run.ts            full run (~5 minutes), writes docs/benchmarks.md
+//   node --import ./bench/lib/loader.mjs bench/run.ts --quick    short rounds, prints only (add --out <file> to write)
+//
+// idemkit is measured as published: the built packages (lib/loader.mjs), rebuilt first when stale.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,7 @@ import { postgresBench } from './contenders/postgres.js';
 import { redisBench } from './contenders/redis.js';
 import type { StoreBench } from './contenders/types.js';
 import { startDynamoDB } from './lib/dynamodb-local.js';
+import { ensureBuilt } from './lib/built.js';
 import { REPO_ROOT } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
@@ -54,6 +57,11 @@ const measure: MeasureOptions = quick ? { warmupMs: 200, roundMs: 300, rounds: 1
 // The scaling rows are three more scenarios per store: shorter rounds keep the whole run near 5 minutes.
 const scalingMeasure: MeasureOptions = quick ? measure : { warmupMs: 300, roundMs: 400, rounds: 3 };
 const scenarios = [newEvents, completedDuplicates, sqsBatch, hotKey];
+
+ensureBuilt((line) => process.stderr.write(`${line}\n`));
+if (!process.execArgv.some((arg) => arg.includes('loader.mjs'))) {
+  process.stderr.write('bench: run through `npx pnpm@10 bench` (node --import ./bench/lib/loader.mjs), which loads idemkit as published\n');
+}
 
 const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: REPO_ROOT, encoding: 'utf8' });
 const log = (line: string) => process.stderr.write(`${line}\n`);

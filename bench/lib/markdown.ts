@@ -139,6 +139,6 @@ export function renderMarkdown(report: BenchReport): string {
     '```',
     '',
     'Environment: `REDIS_URL`, `DATABASE_URL`, `DYNAMODB_ENDPOINT` point the run at other servers. ' +
-      '`tsx bench/run.ts --quick` runs short rounds and prints without writing. Sources: [`bench/`](../bench).',
+      '`npx pnpm@10 bench --quick` runs short rounds and prints without writing. idemkit is measured from its built packages (`bench/lib/loader.mjs`; the bench rebuilds them when a source is newer). Sources: [`bench/`](../bench).',
   ].join('\n')}\n`;
 }
