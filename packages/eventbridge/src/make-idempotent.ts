@@ -3,6 +3,7 @@ import { runtimeProvider } from './engine-provider.js';
 import { handlerNameOf } from './namespace.js';
 import { withBatchHint } from './hints.js';
 import { remainingTimeOf } from './lease.js';
+import type { RunOptions } from '@idemkit/core';
 import { ownerOf } from './owner.js';
 import type { PresetEvent, PresetName } from './presets/index.js';
 import type { EventBridgeEventLike, LambdaContextLike } from './types.js';
@@ -67,17 +68,21 @@ export function makeIdempotent<TEvent, TResult, TContext extends LambdaContextLi
   return async (event, context) => {
     const { engine, leaseFor, finish } = await runtime.get(context);
     try {
-      const leaseMs = leaseFor(context);
-      const owner = ownerOf(context);
-      return await engine.run(event, (claimed) => handler(claimed, context), {
-        ...(leaseMs === undefined ? {} : { leaseMs }),
-        ...(owner === undefined ? {} : { owner }),
-        ...remainingTimeOf(context),
-      });
+      return await engine.run(event, (claimed) => handler(claimed, context), runOptionsOf(context, leaseFor));
     } catch (error) {
       throw withBatchHint(error, event);
     } finally {
       finish(context);
     }
   };
+}
+
+/** One invocation's claim options: its lease and remaining time (read once), and its owner. */
+export function runOptionsOf(context: LambdaContextLike | undefined, leaseFor: (context: LambdaContextLike | undefined) => number | undefined): RunOptions {
+  const options: RunOptions = remainingTimeOf(context);
+  const leaseMs = leaseFor(context);
+  if (leaseMs !== undefined) options.leaseMs = leaseMs;
+  const owner = ownerOf(context);
+  if (owner !== undefined) options.owner = owner;
+  return options;
 }

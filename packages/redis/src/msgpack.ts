@@ -59,11 +59,13 @@ class Writer {
     this.length += 9;
   }
 
+  /** A safe integer as 64 bits, in two 32-bit halves (no BigInt on the way: every claim writes two). */
   int64(tag: 0xcf | 0xd3, value: number): void {
     const buffer = this.room(9);
     buffer[this.length] = tag;
-    if (tag === 0xcf) buffer.writeBigUInt64BE(BigInt(value), this.length + 1);
-    else buffer.writeBigInt64BE(BigInt(value), this.length + 1);
+    const high = Math.floor(value / 0x1_0000_0000);
+    buffer.writeInt32BE(high | 0, this.length + 1);
+    buffer.writeUInt32BE(value - high * 0x1_0000_0000, this.length + 5);
     this.length += 9;
   }
 
