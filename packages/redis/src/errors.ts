@@ -114,38 +114,3 @@ export function unexpectedReply(operation: string, reply: unknown): IdempotencyS
     retryable: false,
   });
 }
-
-/**
- * Runs one round trip with a deadline. Past it, the call rejects with a `TimeoutError` while the
- * command may still be queued in ioredis; it is not cancelled, so a late claim can still land —
- * its lease then expires like a crashed handler's (or its owner's retry takes it over).
- */
-export function withDeadline<T>(timeoutMs: number, describeClient: () => string, work: () => Promise<T>): Promise<T> {
-  // One promise and one timer per round trip: this runs on every call.
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const cause = new Error(`no reply within ${timeoutMs} ms (${describeClient()})`);
-      cause.name = 'TimeoutError';
-      reject(cause);
-    }, timeoutMs);
-    const settle = () => clearTimeout(timer);
-    let pending: Promise<T>;
-    try {
-      pending = work();
-    } catch (error) {
-      settle();
-      reject(error);
-      return;
-    }
-    pending.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settle();
-        reject(error);
-      },
-    );
-  });
-}

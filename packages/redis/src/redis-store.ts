@@ -26,7 +26,8 @@ import {
 import { planBatch, runPlan } from './batches.js';
 import { claimPlanned, outcomeOf } from './claim-batch.js';
 import { completeAcrossSlots, extendAcrossSlots, releaseAcrossSlots } from './cross-slot.js';
-import { STORE_NAME, toStoreError, unexpectedReply, withDeadline } from './errors.js';
+import { RoundTripDeadlines } from './deadline.js';
+import { STORE_NAME, toStoreError, unexpectedReply } from './errors.js';
 import { FastPath } from './fast-path.js';
 import { DEFAULT_PREFIX, assertValidPrefix, occurrenceKeyOf, versionKeyOf } from './keys.js';
 import { decodeVersionRecord } from './records.js';
@@ -73,6 +74,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   private readonly client: ScriptClient;
   private readonly isCluster: boolean;
   private readonly operationTimeoutMs: number;
+  private readonly deadlines: RoundTripDeadlines;
   private readonly calls: ScriptCalls;
   /** Native-command claims and completions of single identities (fast-path.ts); off with `clock: 'server'`. */
   private readonly fast: FastPath | undefined;
@@ -97,6 +99,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     }
     this.clockSource = clock === 'server' ? 'server' : 'caller';
     this.operationTimeoutMs = optionalPositiveInteger('operationTimeoutMs', options.operationTimeoutMs, DEFAULT_OPERATION_TIMEOUT_MS, 'milliseconds');
+    this.deadlines = new RoundTripDeadlines(this.operationTimeoutMs, () => `client status "${this.client.status}"`);
     const fenceGraceMs = optionalPositiveInteger('fenceGraceMs', options.fenceGraceMs, DEFAULT_FENCE_GRACE_MS, 'milliseconds');
     this.maxResultBytes = optionalPositiveInteger('maxResultBytes', options.maxResultBytes, DEFAULT_MAX_RESULT_BYTES, 'bytes');
     // '' tells the script to read the server's clock (TIME) itself.
@@ -290,7 +293,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
 
   /** One round trip under the operation deadline. */
   private roundTrip<T>(work: () => Promise<T>): Promise<T> {
-    return withDeadline(this.operationTimeoutMs, () => `client status "${this.client.status}"`, work);
+    return this.deadlines.run(work);
   }
 
   /** Where a public operation's errors become idemkit errors named after it. */

@@ -9,6 +9,8 @@ const MAX_PART_LENGTH = 64;
 // 22 base64url characters are 132 bits of SHA-256: collisions are out of reach.
 const PART_DIGEST_LENGTH = 22;
 const STRATEGY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+// The characters encodeURIComponent leaves as they are.
+const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
 
 /** Whether `name` can be a strategy name: 1–64 letters, digits, `_`, `.` or `-` (never `:`). */
 export function isStrategyName(name: unknown): name is string {
@@ -43,6 +45,8 @@ function encodePart(part: KeyPart): string {
     // Only a hand-written strategy can get here; String(value) could put "undefined" in a key.
     throw new TypeError(`[idemkit] key part "${part.label}" is ${value === null ? 'null' : typeof value}, expected a string`);
   }
+  // Most values (ids, UUIDs, states) are already what encodeURIComponent would return.
+  if (value.length <= MAX_PART_LENGTH && UNRESERVED.test(value)) return value;
   let encoded: string;
   let wellFormed = true;
   try {
