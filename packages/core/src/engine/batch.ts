@@ -303,7 +303,8 @@ async function settleItem<TEvent, TResult>(
       // The earlier item's fate is final only once its completion is recorded.
       const failure = await batch.recording?.get(earlier);
       const fate: BatchItemOutcome<TResult> = failure === undefined ? batch.outcomes[earlier]! : { id: batch.outcomes[earlier]!.id, status: 'failed', error: failure.error };
-      return repeatOfEarlierItem(engine, item, refused.record, fate);
+      // Awaited inside the try: a failing answer (a throwing duplicateResponse) fails this item alone.
+      return await repeatOfEarlierItem(engine, item, refused.record, fate);
     }
     if (refused.record.status === 'in_progress') {
       return { id, status: 'in_progress', result: await engine.answerInProgress(entry, refused.record, event, waitedMs) };
@@ -322,6 +323,8 @@ async function repeatOfEarlierItem<TEvent, TResult>(
   earlier: BatchItemOutcome<TResult>,
 ): Promise<BatchItemOutcome<TResult>> {
   if (earlier.status === 'failed') return { id: item.id, status: 'failed', error: earlier.error };
+  // The earlier item's claim carries its payload's fingerprint: a repeat is compared with it, as with a stored record.
+  engine.checkFingerprint(item.entry, record);
   const result = await engine.answerDuplicate(item.entry, record, item.event, () => earlier.result);
   return { id: item.id, status: 'duplicate', result };
 }

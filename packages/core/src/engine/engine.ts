@@ -418,7 +418,11 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
     this.reporter.outcome(kind, key);
   }
 
-  private checkFingerprint(prepared: PreparedEvent, record: IdempotencyRecord): void {
+  /**
+   * @internal Compares a delivery's payload fingerprint with the record it repeats
+   * (`payloadMismatch`): throws {@link IdempotencyKeyConflictError} under `error`, warns under `warn`.
+   */
+  checkFingerprint(prepared: PreparedEvent, record: IdempotencyRecord): void {
     if (prepared.fingerprint === undefined || record.fingerprint === undefined) return;
     if (prepared.fingerprint === record.fingerprint) return;
     if (this.payloadMismatch === 'error') {
