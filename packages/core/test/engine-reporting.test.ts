@@ -56,14 +56,37 @@ function completingWith(failure: (request: CompleteRequest) => Error | undefined
 }
 
 describe('outcome kinds, one per delivery', () => {
-  it('processed, then duplicate, each naming the key', async () => {
-    const { engine, outcomes } = observed({ store: new MemoryStore() });
+  it('processed with the fencing token the handler ran under, then duplicate, each naming the key', async () => {
+    const store = new MemoryStore();
+    const { engine, outcomes } = observed({ store });
     await engine.run({ id: 'a' }, async () => 1);
     await engine.run({ id: 'a' }, async () => 1);
-    expect(outcomes).toEqual([
-      { kind: 'processed', key: KEY('a'), strategy: 'eventId' },
+    const { fencingToken } = (await store.get(KEY('a')))!;
+    expect(outcomes).toStrictEqual([
+      { kind: 'processed', key: KEY('a'), strategy: 'eventId', fencingToken },
       { kind: 'duplicate', key: KEY('a'), strategy: 'eventId' },
     ]);
+  });
+
+  it('failed and lease_lost after the handler ran carry its fencing token too', async () => {
+    const store = new MemoryStore();
+    const { engine, outcomes } = observed({ store });
+    let token = 0;
+    await engine
+      .run({ id: 'f' }, async (_event, claim) => {
+        token = claim!.fencingToken;
+        throw new Error('handler failed');
+      })
+      .catch(() => undefined);
+    expect(outcomes.at(-1)).toStrictEqual({ kind: 'failed', key: KEY('f'), strategy: 'eventId', fencingToken: token });
+    const lost = observed({ store: completingWith((request) => new LeaseLostError(request.key, request.fencingToken)) });
+    await lost.engine
+      .run({ id: 'l' }, async (_event, claim) => {
+        token = claim!.fencingToken;
+        return 'r';
+      })
+      .catch(() => undefined);
+    expect(lost.outcomes.at(-1)).toStrictEqual({ kind: 'lease_lost', key: KEY('l'), strategy: 'eventId', fencingToken: token });
   });
 
   it('invalid_key, without a key, for an event the strategy cannot read', async () => {

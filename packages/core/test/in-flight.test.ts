@@ -353,7 +353,8 @@ describe('onFirstRun: the first run of a key, with its fencing token', () => {
     expect(order).toEqual([
       `onFirstRun executed idemkit:eventId:f1 ${token} eventId`,
       'handler',
-      'outcome processed idemkit:eventId:f1',
+      // The processed delivery carries the token its handler ran under; the duplicate ran nothing.
+      `outcome processed idemkit:eventId:f1 ${token}`,
       'outcome duplicate idemkit:eventId:f1',
     ]);
     const line = lines.find((entry) => entry.message === 'idempotency: first run')!;

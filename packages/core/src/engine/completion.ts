@@ -1,5 +1,5 @@
 import { IdempotencyError, IdempotencyResultTooLargeError, IdempotencyStoreError, LeaseLostError } from '../errors.js';
-import type { IdempotencyStore } from '../store/types.js';
+import type { IdempotencyStore, IdentityToken } from '../store/types.js';
 import type { OutcomeKind } from './options.js';
 import type { ActiveClaim } from './claim-context.js';
 import { describeError, type EngineReporter } from './reporter.js';
@@ -34,35 +34,37 @@ export class CompletionRecorder {
     claim: ActiveClaim,
     encoded: EncodedResult,
     landed = false,
-    recorded?: (result: string | undefined) => void,
+    recorded?: (result: string | undefined, completed: ReadonlySet<string>) => void,
   ): Promise<void> {
     const { store, reporter } = this.settings;
     try {
+      // Every identity, unless one of an anyOf claim was taken over and the others completed without it.
+      let completed = claim.also;
       if (!landed) {
         try {
-          await this.complete(claim, encoded.text);
+          completed = await this.complete(claim, encoded.text);
         } catch (error) {
           // Only the store knows its exact per-record overhead; a result it refuses is oversize too.
           if (!(error instanceof IdempotencyResultTooLargeError) || encoded.text === undefined) throw error;
           encoded = { text: undefined, oversize: error };
-          await this.complete(claim, undefined);
+          completed = await this.complete(claim, undefined);
         }
       }
       // Only a completion the store holds may be answered from this process's cache.
-      recorded?.(encoded.text);
+      recorded?.(encoded.text, new Set([claim.key, ...(completed ?? []).map((identity) => identity.key)]));
     } catch (error) {
       if (error instanceof LeaseLostError) {
         reporter.warn('idempotency: lease lost before completion; the result was not recorded', claim.key, {
           fencingToken: claim.fencingToken,
           currentToken: error.current?.fencingToken,
         });
-        reporter.outcome('lease_lost', claim.key);
+        reporter.outcome('lease_lost', claim.key, claim.fencingToken);
         throw error;
       }
       if (store.transactional) {
         // In the caller's transaction the effect commits or rolls back with the completion:
         // the caller must see the failure and roll back, or the event is lost.
-        reporter.outcome('failed', claim.key);
+        reporter.outcome('failed', claim.key, claim.fencingToken);
         throw toStoreError(store, 'complete', error);
       }
       // The side effect already happened: failing the call now would only invite a retry that
@@ -71,7 +73,7 @@ export class CompletionRecorder {
         error: describeError(error),
       });
     }
-    reporter.outcome(this.settings.outcomeOf?.(claim) ?? 'processed', claim.key);
+    reporter.outcome(this.settings.outcomeOf?.(claim) ?? 'processed', claim.key, claim.fencingToken);
     if (encoded.oversize !== undefined) {
       const reason = encoded.oversize instanceof IdempotencyResultTooLargeError ? 'larger than the store accepts' : 'not encodable as JSON';
       reporter.warn(`idempotency: result not stored, ${reason}`, claim.key, {
@@ -84,23 +86,23 @@ export class CompletionRecorder {
   }
 
   /**
-   * Records the completion of every identity, retrying a retryable store fault: a completion
+   * Records the completion of every identity (answering those it completed), retrying a retryable store fault: a completion
    * lost to a cut connection would leave the key in progress, and once its lease lapsed a
    * duplicate would run the effect again. Retrying is safe because the fencing token fences it:
    * only the current holder can complete, and a retry whose first attempt landed finds its own
    * completed record. An `anyOf` identity taken over meanwhile is dropped and the rest completed:
    * what is still ours must not lapse.
    */
-  private async complete(claim: ActiveClaim, result: string | undefined): Promise<void> {
+  private async complete(claim: ActiveClaim, result: string | undefined): Promise<IdentityToken[] | undefined> {
     const { store, retentionMs, reporter } = this.settings;
     let also = claim.also;
     for (let attempt = 1; ; ) {
       try {
         await store.complete({ key: claim.key, fencingToken: claim.fencingToken, result, retentionMs, ...(also?.length ? { also } : {}) });
-        return;
+        return also;
       } catch (error) {
         // A retry (ours, or the client's own, like the AWS SDK's) whose earlier attempt landed.
-        if (error instanceof LeaseLostError && isOwnCompletion(error)) return;
+        if (error instanceof LeaseLostError && isOwnCompletion(error)) return also;
         if (error instanceof LeaseLostError && error.key !== claim.key && also?.some((identity) => identity.key === error.key)) {
           reporter.warn('idempotency: one identity of the claim was taken over; completing the others', claim.key);
           also = also.filter((identity) => identity.key !== error.key);

@@ -284,15 +284,16 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
    * @internal What to remember once a completion is recorded: every identity's occurrence, with a
    * retention counted from before the completion was sent, so the cache never outlives the store.
    */
-  cacheCompletion(prepared: PreparedEvent, claim: ActiveClaim): ((result: string | undefined) => void) | undefined {
+  cacheCompletion(prepared: PreparedEvent, claim: ActiveClaim): ((result: string | undefined, completed: ReadonlySet<string>) => void) | undefined {
     const cache = this.cache;
     if (cache === undefined) return undefined;
     const sentAt = this.clock();
     const tokens = new Map([[claim.key, claim.fencingToken], ...(claim.also ?? []).map((identity) => [identity.key, identity.fencingToken] as const)]);
-    return (result) => {
+    return (result, completed) => {
       for (const identity of prepared.identities) {
         const fencingToken = tokens.get(identity.key);
-        if (fencingToken === undefined) continue;
+        // An identity taken over before the completion was not recorded for this claim: never cache it.
+        if (fencingToken === undefined || !completed.has(identity.key)) continue;
         const record: IdempotencyRecord = {
           key: identity.key,
           status: 'completed',
@@ -330,7 +331,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
       heartbeat.stop();
       await this.releaseQuietly(claim);
       // The ordering guard throws in_progress (another version runs) and lease_lost errors too.
-      this.reporter.outcome(outcomeOfFailure(error), prepared.key);
+      this.reporter.outcome(outcomeOfFailure(error), prepared.key, claim.fencingToken);
       throw error;
     }
   }
