@@ -20,7 +20,7 @@ import {
 import { EXTRAPOLATED_KEYS } from './storage.js';
 import { markdownTable, num } from './table.js';
 import { TARGET_HEADER, targetRows } from './targets.js';
-import { HOW_COUNTED, MEMORY_NOTES, STRATEGY_NOTES, WHY_SLOWER } from './why.js';
+import { HOW_COUNTED, MEMORY_NOTES, SERVER_COST, STRATEGY_NOTES, WHY_SLOWER } from './why.js';
 
 /** The whole of docs/benchmarks.md for one run. */
 export function renderMarkdown(report: BenchReport): string {
@@ -86,6 +86,8 @@ export function renderMarkdown(report: BenchReport): string {
     ...(slower.length === 0 ? ['In this run idemkit was not slower than any comparison by more than 5 %.'] : slower.map((line) => `- ${line}`)),
     '',
     ...WHY_SLOWER,
+    '',
+    ...SERVER_COST,
     '',
     `## Key strategies on a ${report.strategies.eventBytes}-byte Genesys Cloud event`,
     '',

@@ -31,3 +31,23 @@ export const STRATEGY_NOTES: string[] = [
 export const MEMORY_NOTES: string[] = [
   'About 200 bytes per completed key: the flattened key string (~110 bytes with its map entry) and one fixed-shape occurrence whose times are small integers relative to the store\'s start (unboxed). At the default `maxEntries` (10 000) that is ~2 MB; a million keys need ~200 MB of heap, so past a few hundred thousand keys a shared store (Redis, DynamoDB, Postgres) is the better home — and the only correct one once more than one instance consumes the events.',
 ];
+
+/**
+ * Server-side cost per call, before and after the lean operations of issue 12. Measured apart
+ * from the run (the counters are per server, not per contender); how is said under each table.
+ */
+export const SERVER_COST: string[] = [
+  '### Server-side cost per call, before and after',
+  '',
+  'Redis, `INFO commandstats` (µs of server time per call, its inner `GET`/`SET` included), 20 000 calls through `makeIdempotent` per row on this machine, Redis 7.0 ([store-redis.md](store-redis.md#costs)):',
+  '',
+  '| call | 0.1: scripts with `TYPE`/`HMGET` checks and a fence key | 0.2 scripts (still used with `clock: \'server\'` or before Redis 7.0) | 0.2: native claim, compare-and-set completion | raw command |',
+  '| --- | --- | --- | --- | --- |',
+  '| claim of a new key | 17.5 | 9.6–11.5 | 1.5 (`SET … NX GET`) | 1.5 (`SET … NX GET`) |',
+  '| duplicate of a completed key | 9–11 | 6–9 | 0.8 (`SET … NX GET`, nothing written) | 0.8 |',
+  '| completion | 9 | 7–11.5 | 4.7 (compare-and-set script) | 1.5 (`SET`) |',
+  '',
+  'PostgreSQL ([store-postgres.md](store-postgres.md#costs)): one statement per call. 0.1 claimed in one `WITH … INSERT … ON CONFLICT DO UPDATE` statement (an advisory lock and `nextval` of the fencing sequence per key) on a table with an index on `expires_at`, which every completion had to update; 0.2 claims in one call of a PL/pgSQL function (a refusal is answered without writing) on a table with the primary key only. Measured with `EXPLAIN (ANALYZE, WAL)`: a new event writes ≈440 bytes of WAL against ≈430 for the bare `INSERT … ON CONFLICT` + `UPDATE`, a completion is a HOT update (no index on `expires_at`), and a refused claim writes nothing (no WAL, no commit flush).',
+  '',
+  'DynamoDB: one request per call in both versions; 0.2\'s claim condition starts with `attribute_not_exists(id) OR …`, so a new key is judged by its first clause, and the expressions name only the slots a window can meet ([store-dynamodb.md](store-dynamodb.md#costs)).',
+];
