@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../lib/built.js';
 
 // `pnpm bench` measures idemkit as published (lib/loader.mjs): the built packages, untransformed.
 // Plain tsx would load the sources and wrap every closure in keepNames helpers, slowing only idemkit.
@@ -8,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the bench loader', () => {
+  // What `pnpm bench` does first: on a fresh clone (install, then test) the packages are not built yet.
+  beforeAll(() => ensureBuilt(() => undefined), 240_000);
+
   it('resolves every @idemkit import to its built package and loads it as written, while TypeScript still runs', () => {
     const probe = [
       "import * as core from '@idemkit/core';",
