@@ -38,7 +38,7 @@ function heldCompletions(options: { transactional?: boolean } = {}) {
 describe("runBatch, completion: 'each': completions travel while later items run", () => {
   it('runs the next item while the previous completion is in flight, and answers only once every completion landed', async () => {
     const { store, sent, release, whenSent } = heldCompletions();
-    const engine = new IdempotencyEngine({ store, strategy: byId });
+    const engine = new IdempotencyEngine<{ id: string }, unknown>({ store, strategy: byId });
     const ran: string[] = [];
     let answered = false;
     const batch = engine
@@ -62,7 +62,7 @@ describe("runBatch, completion: 'each': completions travel while later items run
 
   it('an item whose completion fails after later items ran is reported failed, and so is its repeat in the batch', async () => {
     const { store, release } = heldCompletions();
-    const engine = new IdempotencyEngine({ store, strategy: byId });
+    const engine = new IdempotencyEngine<{ id: string }, unknown>({ store, strategy: byId });
     const batch = engine.runBatch(items('a', 'b', 'a'), async (event) => `done ${event.id}`);
     release('a', new LeaseLostError('idemkit:eventId:a', 1));
     release('b');
@@ -74,7 +74,7 @@ describe("runBatch, completion: 'each': completions travel while later items run
 
   it('a repeat of an item whose completion landed is its duplicate, with its result', async () => {
     const { store, release } = heldCompletions();
-    const engine = new IdempotencyEngine({ store, strategy: byId });
+    const engine = new IdempotencyEngine<{ id: string }, unknown>({ store, strategy: byId });
     let runs = 0;
     const batch = engine.runBatch(items('a', 'a'), async (event) => `done ${event.id} ${++runs}`);
     release('a');
@@ -91,7 +91,7 @@ describe("runBatch, completion: 'each': completions travel while later items run
   ] as const) {
     it(`${name} waits for each completion before the next item runs`, async () => {
       const { store, sent, release, whenSent, options } = setUp();
-      const engine = new IdempotencyEngine({ store, strategy: byId });
+      const engine = new IdempotencyEngine<{ id: string }, unknown>({ store, strategy: byId });
       const ran: string[] = [];
       const batch = engine.runBatch(items('a', 'b'), async (event) => void ran.push(event.id), options);
       await whenSent(1);
