@@ -56,24 +56,27 @@ export function pruneDeadline(record: IdempotencyRecord): number {
 export function blindClaim(layout: TableLayout, identity: IdentityClaim, request: ClaimRequest, context: ClaimContext): PlannedClaim {
   const record = newClaimRecord(request, context.floor, context.now, identity);
   const x = new Expression(layout);
-  const now = x.value('now', numberValue(context.now));
   const fence = x.item('fence');
   const token = x.value('t', numberValue(context.floor));
   const unwindowed = x.slot(UNWINDOWED_SLOT);
   const ttl = numberValue(ttlSeconds(record.expiresAt));
-  // An idemkit item (an item without a counter is foreign) whose counter is below the proposal, and…
-  const existing = [`${fence} < ${token}`];
 
   if (identity.window === undefined) {
-    // …no windowed slots (they would all be met), and the one unwindowed slot free or replaceable:
-    // it is then the item's only occurrence, so the TTL simply becomes this claim's. An UpdateItem,
-    // not a PutItem, though the whole item is known: its Key is checked against the table's key
-    // schema, so a store configured with the wrong keys fails its first claim, before any effect.
-    existing.push(`attribute_not_exists(${x.item('window')})`, `(${free(x, unwindowed, now)} OR ${replaceable(x, unwindowed, now, request)})`);
-    x.when(`(attribute_not_exists(${x.partitionKey}) OR (${existing.join(' AND ')}))`);
+    // An unwindowed identity meets every occurrence of its key, so the blind claim only writes a
+    // key that has no item at all — the one clause the endpoint evaluates fastest. Any existing
+    // item comes back with the failure: a refusal is read from it (a duplicate stays one request),
+    // and a take-over (a lapsed or the owner's own claim, a released key's counter) is written
+    // exactly, one request more. An UpdateItem, not a PutItem, though the whole item is known: its
+    // Key is checked against the table's key schema, so a store configured with the wrong keys
+    // fails its first claim, before any effect.
+    x.when(`attribute_not_exists(${x.partitionKey})`);
     x.set(fence, token).set(x.ttl, x.value('ttl', ttl)).set(unwindowed, x.value('slot', slotValue(record, context.nonce)));
     return { update: x.build(identity.key), slot: UNWINDOWED_SLOT, record };
   }
+
+  const now = x.value('now', numberValue(context.now));
+  // An idemkit item (an item without a counter is foreign) whose counter is below the proposal, and…
+  const existing = [`${fence} < ${token}`];
 
   const { at, windowMs } = identity.window;
   const bucket = bucketOf(at, windowMs);

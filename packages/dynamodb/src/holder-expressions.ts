@@ -53,15 +53,17 @@ function writeCompletion(x: Expression, slot: string, completion: Completion): v
 }
 
 /**
- * Completes the expected slot. The TTL only grows, unless the slot is the item's only occurrence
- * (the unwindowed slot of an item without windowed ones), whose expiry the TTL simply follows.
+ * Completes the expected slot. The TTL only grows, unless the slot is the unwindowed one: while it
+ * holds a live claim in progress it is the item's only live occurrence (an unwindowed claim meets,
+ * and so replaces or is refused by, every live occurrence of its key, and any later claim that
+ * acquires replaces it in turn), so the TTL simply follows its expiry.
  */
 export function blindComplete(layout: TableLayout, held: HeldSlot, completion: Completion): ConditionalUpdate {
   const x = new Expression(layout);
   const slot = x.slot(held.slot);
   const ttl = x.value('ttl', numberValue(ttlSeconds(completion.expiresAt)));
   whenHeld(x, slot, held, x.value('now', numberValue(completion.now)));
-  x.when(held.slot === UNWINDOWED_SLOT ? `(attribute_not_exists(${x.item('window')}) OR ${x.ttl} <= ${ttl})` : `${x.ttl} <= ${ttl}`);
+  if (held.slot !== UNWINDOWED_SLOT) x.when(`${x.ttl} <= ${ttl}`);
   writeCompletion(x, slot, completion);
   bumpFence(x);
   x.set(x.ttl, ttl);

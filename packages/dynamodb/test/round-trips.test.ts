@@ -102,6 +102,27 @@ describe('one request per decision', () => {
     expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
   });
 
+  it('an unwindowed claim is blind only on a new key: taking over a lapsed claim, or the owner retrying its own, takes two', async () => {
+    const clock = manualClock();
+    const timed = new DynamoDBStore({ client, tableName: table.tableName, clock: clock.now });
+    const key = `rt:${randomUUID()}`;
+    const first = await timed.claim({ ...claimRequest(key), leaseMs: 1_000 });
+    clock.advance(1_000);
+    requests.reset();
+    const taken = await timed.claim({ ...claimRequest(key), owner: 'req-1' });
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    clock.advance(1);
+    requests.reset();
+    const retried = await timed.claim({ ...claimRequest(key), owner: 'req-1' });
+    expect(commands()).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    expect([taken.acquired, retried.acquired]).toEqual([true, true]);
+    expect(first.record.fencingToken < taken.record.fencingToken && taken.record.fencingToken < retried.record.fencingToken).toBe(true);
+    // The completion of an unwindowed claim is still one request.
+    requests.reset();
+    await timed.complete({ key, fencingToken: retried.record.fencingToken, result: '1', retentionMs: 60_000 });
+    expect(commands()).toEqual(['UpdateItemCommand']);
+  });
+
   it('a lapsed claim in the neighbouring bucket takes two: the blind write fails, the exact one replaces it', async () => {
     const clock = manualClock();
     const timed = new DynamoDBStore({ client, tableName: table.tableName, clock: clock.now });
