@@ -34,6 +34,8 @@ export interface WrapperRuntime<TEvent, TResult> {
 /** Builds a wrapper's runtime once, lazily: the function name may only be known from the first context. */
 export interface RuntimeProvider<TEvent, TResult> {
   get(context: LambdaContextLike | undefined): Promise<WrapperRuntime<TEvent, TResult>>;
+  /** The runtime once built: a warm invocation takes it without waiting on a promise. */
+  readonly ready: WrapperRuntime<TEvent, TResult> | undefined;
 }
 
 // Stores opened from URLs, shared by every wrapper in the process: one client per URL (and
@@ -53,16 +55,25 @@ export function runtimeProvider<TEvent, TResult>(
   owner: object,
 ): RuntimeProvider<TEvent, TResult> {
   let pending: Promise<WrapperRuntime<TEvent, TResult>> | undefined;
+  let built: WrapperRuntime<TEvent, TResult> | undefined;
   return {
     get(context) {
       if (pending === undefined) {
         pending = build(config, handlerName, owner, context);
-        // A failed build (bad config, store unreachable at migrate) is retried by the next invocation.
-        pending.catch(() => {
-          pending = undefined;
-        });
+        pending.then(
+          (runtime) => {
+            built = runtime;
+          },
+          // A failed build (bad config, store unreachable at migrate) is retried by the next invocation.
+          () => {
+            pending = undefined;
+          },
+        );
       }
       return pending;
+    },
+    get ready() {
+      return built;
     },
   };
 }

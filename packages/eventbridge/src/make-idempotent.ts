@@ -66,7 +66,7 @@ export function makeIdempotent<TEvent, TResult, TContext extends LambdaContextLi
   const owner = {};
   const runtime = runtimeProvider<TEvent, TResult>(config, handlerNameOf(config.name, handler), owner);
   return async (event, context) => {
-    const { engine, leaseFor, finish } = await runtime.get(context);
+    const { engine, leaseFor, finish } = runtime.ready ?? (await runtime.get(context));
     try {
       return await engine.run(event, (claimed) => handler(claimed, context), runOptionsOf(context, leaseFor));
     } catch (error) {

@@ -297,12 +297,11 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   }
 
   /** Where a public operation's errors become idemkit errors named after it. */
-  private async boundary<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
+  private boundary<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    // A rejection handler rather than an async frame: this wraps every round trip.
+    return work().catch((error: unknown) => {
       throw toStoreError(operation, error);
-    }
+    });
   }
 }
 
