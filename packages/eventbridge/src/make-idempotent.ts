@@ -2,10 +2,8 @@ import type { IdempotencyConfig, PresetIdempotencyConfig } from './config.js';
 import { runtimeProvider } from './engine-provider.js';
 import { handlerNameOf } from './namespace.js';
 import { withBatchHint } from './hints.js';
-import { remainingTimeOf } from './lease.js';
-import type { RunOptions } from '@idemkit/core';
-import { ownerOf } from './owner.js';
 import type { PresetEvent, PresetName } from './presets/index.js';
+import { runOptionsOf } from './run-options.js';
 import type { EventBridgeEventLike, LambdaContextLike } from './types.js';
 
 /** A Lambda handler as the wrappers take it: `(event, context)`, async or not. */
@@ -75,14 +73,4 @@ export function makeIdempotent<TEvent, TResult, TContext extends LambdaContextLi
       finish(context);
     }
   };
-}
-
-/** One invocation's claim options: its lease and remaining time (read once), and its owner. */
-export function runOptionsOf(context: LambdaContextLike | undefined, leaseFor: (context: LambdaContextLike | undefined) => number | undefined): RunOptions {
-  const options: RunOptions = remainingTimeOf(context);
-  const leaseMs = leaseFor(context);
-  if (leaseMs !== undefined) options.leaseMs = leaseMs;
-  const owner = ownerOf(context);
-  if (owner !== undefined) options.owner = owner;
-  return options;
 }

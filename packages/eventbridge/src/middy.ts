@@ -1,8 +1,7 @@
 import type { IdempotencyConfig } from './config.js';
 import { runtimeProvider, type WrapperRuntime } from './engine-provider.js';
-import { remainingTimeOf } from './lease.js';
 import { handlerNameOf } from './namespace.js';
-import { ownerOf } from './owner.js';
+import { runOptionsOf } from './run-options.js';
 import type { EventBridgeEventLike, LambdaContextLike, MiddyLikeMiddleware, MiddyLikeRequest } from './types.js';
 
 // A claimed request between `before` and `after`/`onError`: core's engine is waiting on `gate`
@@ -65,15 +64,13 @@ export function idempotencyMiddleware<
       const handlerStarted = new Promise<'started'>((resolve) => {
         started = () => resolve('started');
       });
-      const leaseMs = current.leaseFor(request.context);
-      const owner = ownerOf(request.context);
       const run = current.engine.run(
         request.event,
         () => {
           started();
           return gate;
         },
-        { ...(leaseMs === undefined ? {} : { leaseMs }), ...(owner === undefined ? {} : { owner }), ...remainingTimeOf(request.context) },
+        runOptionsOf(request.context, current.leaseFor),
       );
       const answered = run.then((result) => ({ result }));
       // Once the handler has started, `run` settles in after/onError; keep this branch's rejection quiet.
