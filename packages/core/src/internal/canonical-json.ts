@@ -1,5 +1,5 @@
 import { formatWalkPath, type WalkPath } from './path.js';
-import { sortedKeys, sortedMembers } from './sorted-keys.js';
+import { sortedMembers } from './sorted-keys.js';
 import type { ExclusionCursor, Exclusions } from './exclusions.js';
 
 /** A value has no canonical JSON form; {@link CanonicalJsonError.path} says where it is. */
@@ -144,7 +144,16 @@ class ShallowEncoder {
 /** An open array or object whose members are still being written. */
 type Frame =
   | { kind: 'array'; value: readonly unknown[]; next: number; empty: boolean; cursor: ExclusionCursor }
-  | { kind: 'object'; value: Record<string, unknown>; keys: readonly string[]; next: number; empty: boolean; cursor: ExclusionCursor };
+  | {
+      kind: 'object';
+      value: Record<string, unknown>;
+      keys: readonly string[];
+      /** Each key's `"key":`, as the object's shape made it once. */
+      members: readonly string[];
+      next: number;
+      empty: boolean;
+      cursor: ExclusionCursor;
+    };
 
 const NOTHING_EXCLUDED: ExclusionCursor = [];
 
@@ -181,12 +190,13 @@ class CanonicalEncoder {
       return;
     }
     if (frame.next >= frame.keys.length) return this.close('}');
-    const key = frame.keys[frame.next++]!;
+    const index = frame.next++;
+    const key = frame.keys[index]!;
     const step = this.exclusions?.step(frame.cursor, key);
     if (step?.excluded) return;
     const value = normalize(frame.value[key], key);
     if (value === undefined) return;
-    this.out += `${frame.empty ? '' : ','}${JSON.stringify(key)}:`;
+    this.out += frame.empty ? frame.members[index]! : `,${frame.members[index]!}`;
     frame.empty = false;
     this.write(value, step?.next ?? NOTHING_EXCLUDED);
   }
@@ -228,8 +238,8 @@ class CanonicalEncoder {
       this.stack.push({ kind: 'array', value: object, next: 0, empty: true, cursor });
     } else {
       this.out += '{';
-      const keys = sortedKeys(object);
-      this.stack.push({ kind: 'object', value: object as Record<string, unknown>, keys, next: 0, empty: true, cursor });
+      const { sorted: keys, members } = sortedMembers(object);
+      this.stack.push({ kind: 'object', value: object as Record<string, unknown>, keys, members, next: 0, empty: true, cursor });
     }
   }
 

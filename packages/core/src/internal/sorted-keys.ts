@@ -18,16 +18,9 @@ const SHAPES_PER_LENGTH = 16;
 const shapes: Shape[][] = [];
 
 /**
- * The object's own enumerable keys sorted by UTF-16 code units (RFC 8785's order). The returned
- * array may be shared between calls: read it, never change it.
- */
-export function sortedKeys(object: object): readonly string[] {
-  return shapeOf(object).sorted;
-}
-
-/**
- * The object's sorted keys (as {@link sortedKeys}) and, for each, the text canonical JSON starts
- * its member with: the key quoted as `JSON.stringify` quotes it, then `:`. Both may be shared.
+ * The object's own enumerable keys sorted by UTF-16 code units (RFC 8785's order) and, for each,
+ * the text canonical JSON starts its member with: the key quoted as `JSON.stringify` quotes it,
+ * then `:`. The arrays may be shared between calls: read them, never change them.
  */
 export function sortedMembers(object: object): { sorted: readonly string[]; members: readonly string[] } {
   const shape = shapeOf(object);
