@@ -10,6 +10,7 @@ import {
 } from '@idemkit/core';
 import { isReplyError } from './cross-slot.js';
 import { pack, unpack, type PackedValue } from './msgpack.js';
+import { occurrenceRecord } from './records.js';
 import { runScript, type ScriptClient } from './script-runner.js';
 import { COMPARE_AND_SET_SCRIPT } from './scripts.js';
 
@@ -158,19 +159,8 @@ function decodeHistory(key: string, bytes: Buffer): IdempotencyRecord[] | undefi
     if (!Array.isArray(o) || (o[0] !== 1 && o[0] !== 2)) return undefined;
     const [status, token, lease, expires, claimedAt, anchor, fingerprint, owner, result] = o;
     if (typeof token !== 'number' || typeof lease !== 'number' || typeof expires !== 'number' || typeof claimedAt !== 'number') return undefined;
-    const record: IdempotencyRecord = {
-      key,
-      status: status === 1 ? 'in_progress' : 'completed',
-      fencingToken: token + claimedAt * 1000,
-      leaseExpiresAt: lease + claimedAt,
-      expiresAt: expires + claimedAt,
-      claimedAt,
-    };
-    if (typeof anchor === 'number') record.windowAnchor = anchor;
-    if (typeof fingerprint === 'string') record.fingerprint = fingerprint;
-    if (typeof owner === 'string') record.owner = owner;
-    if (typeof result === 'string') record.result = result;
-    records.push(record);
+    // Stored relative to claimedAt (lua/occurrences.ts): token − claimedAt × 1000, both expiries − claimedAt.
+    records.push(occurrenceRecord(key, status, token + claimedAt * 1000, lease + claimedAt, expires + claimedAt, claimedAt, { anchor, fingerprint, owner, result }));
   }
   return records;
 }

@@ -10,20 +10,33 @@ const STATUSES = { 1: 'in_progress', 2: 'completed' } as const;
 export function decodeRecord(operation: string, key: string, reply: unknown): IdempotencyRecord {
   if (!Array.isArray(reply) || reply.length < 5) throw unexpectedReply(operation, reply);
   const [status, fencingToken, leaseExpiresAt, expiresAt, claimedAt, anchor, fingerprint, owner, result] = reply as unknown[];
-  const name = STATUSES[status as 1 | 2];
-  if (name === undefined) throw unexpectedReply(operation, reply);
-  const record: IdempotencyRecord = {
-    key,
-    status: name,
-    fencingToken: fencingToken as number,
-    leaseExpiresAt: leaseExpiresAt as number,
-    expiresAt: expiresAt as number,
-    claimedAt: claimedAt as number,
-  };
-  if (typeof anchor === 'string') record.windowAnchor = Number(anchor);
-  if (typeof fingerprint === 'string') record.fingerprint = fingerprint;
-  if (typeof owner === 'string') record.owner = owner;
-  if (typeof result === 'string') record.result = result;
+  if (status !== 1 && status !== 2) throw unexpectedReply(operation, reply);
+  return occurrenceRecord(key, status, fencingToken as number, leaseExpiresAt as number, expiresAt as number, claimedAt as number, {
+    anchor: typeof anchor === 'string' ? Number(anchor) : undefined,
+    fingerprint,
+    owner,
+    result,
+  });
+}
+
+/**
+ * An occurrence as a record, its times absolute; the optional fields are taken when present
+ * (a string, or a number for the anchor), whatever stands for "absent" in the source.
+ */
+export function occurrenceRecord(
+  key: string,
+  status: 1 | 2,
+  fencingToken: number,
+  leaseExpiresAt: number,
+  expiresAt: number,
+  claimedAt: number,
+  optional: { anchor: unknown; fingerprint: unknown; owner: unknown; result: unknown },
+): IdempotencyRecord {
+  const record: IdempotencyRecord = { key, status: STATUSES[status], fencingToken, leaseExpiresAt, expiresAt, claimedAt };
+  if (typeof optional.anchor === 'number') record.windowAnchor = optional.anchor;
+  if (typeof optional.fingerprint === 'string') record.fingerprint = optional.fingerprint;
+  if (typeof optional.owner === 'string') record.owner = optional.owner;
+  if (typeof optional.result === 'string') record.result = optional.result;
   return record;
 }
 
