@@ -25,6 +25,7 @@ import { EngineReporter } from '../src/engine/reporter.js';
 import { manualClock } from '../src/testing/index.js';
 import { configErrorOf } from './support/config-error.js';
 import { recordingLogger } from './support/recording-logger.js';
+import { counting } from './support/stores.js';
 
 // Edges of the single-run engine: the exact shape of what it sends to the store and hands to
 // handlers and hooks (no undefined-valued fields), the configuration errors' wording, completion
@@ -37,21 +38,6 @@ const byId = { strategy: 'eventId' } as const;
 const KEY = (id: string) => `idemkit:eventId:${id}`;
 const rejectionOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
 
-/** Counts every store call, so a test can tell a cache hit (zero calls) from a store round trip. */
-function counting(store: IdempotencyStore): { store: IdempotencyStore; calls: () => number } {
-  let calls = 0;
-  const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls: () => calls };
-}
 
 /** A MemoryStore whose `complete` calls are recorded; `refuse` may fail one (the call then changes nothing). */
 function refusingCompletions(refuse: (request: CompleteRequest, call: number) => Error | undefined, store = new MemoryStore()) {
@@ -76,27 +62,27 @@ const order = (id: string, orderId = 'o-1', paymentId = 'p-1'): Order => ({ id, 
 const byIdOrderOrPayment = () =>
   anyOf<Order>([eventId(), custom((event: Order) => event.orderId, 'order'), custom((event: Order) => event.paymentId, 'payment')]);
 
+/** A MemoryStore that keeps every claim request it is sent. */
+function recordingClaims() {
+  const store = new MemoryStore();
+  const requests: ClaimRequest[] = [];
+  const claim = store.claim.bind(store);
+  store.claim = async (request) => {
+    requests.push(request);
+    return claim(request);
+  };
+  return { store, requests };
+}
+
 describe('what the engine sends the store and hands the handler carries no undefined fields', () => {
   it('a plain claim request holds only key, lease and retention', async () => {
-    const store = new MemoryStore();
-    const requests: ClaimRequest[] = [];
-    const claim = store.claim.bind(store);
-    store.claim = async (request) => {
-      requests.push(request);
-      return claim(request);
-    };
+    const { store, requests } = recordingClaims();
     await new IdempotencyEngine({ store, strategy: byId }).run({ id: 'plain' }, async () => 'ok');
     expect(requests).toStrictEqual([{ key: KEY('plain'), leaseMs: 60_000, retentionMs: 3_600_000 }]);
   });
 
   it('a claim request carries owner, fingerprint and the other identities (each only its key) when there are some', async () => {
-    const store = new MemoryStore();
-    const requests: ClaimRequest[] = [];
-    const claim = store.claim.bind(store);
-    store.claim = async (request) => {
-      requests.push(request);
-      return claim(request);
-    };
+    const { store, requests } = recordingClaims();
     const engine = new IdempotencyEngine<Order, string>({ store, strategy: byIdOrderOrPayment(), payloadMismatch: 'error' });
     await engine.run(order('full'), async () => 'ok', { owner: 'request-1' });
     const [, orderKey, paymentKey] = engine.identitiesFor(order('full'));

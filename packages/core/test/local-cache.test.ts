@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyEngine, IdempotencyInProgressError, MemoryStore, stateWindow, type IdempotencyStore } from '../src/index.js';
+import { IdempotencyEngine, IdempotencyInProgressError, MemoryStore, stateWindow } from '../src/index.js';
 import { manualClock } from '../src/testing/index.js';
-import { gate } from './support/stores.js';
+import { counting, gate } from './support/stores.js';
 
 // localCache: a warm process answers repeats it knows completed with zero round trips, and never
 // anything else — no in-progress claim, nothing past retention, windows judged like the store.
 
-function counting(store: IdempotencyStore): { store: IdempotencyStore; calls: () => number } {
-  let calls = 0;
-  const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls: () => calls };
-}
 
 const T0 = 1_709_806_530_000;
 const byState = stateWindow({ entity: 'c', state: 's', time: 't', windowMs: 500 });

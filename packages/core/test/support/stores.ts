@@ -22,3 +22,19 @@ export function gate<T = void>(): { promise: Promise<T>; open(value: T): void } 
   });
   return { promise, open };
 }
+
+/** Counts every store call, so a test can tell a cache hit (zero calls) from a store round trip. */
+export function counting(store: IdempotencyStore): { store: IdempotencyStore; calls: () => number } {
+  let calls = 0;
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls: () => calls };
+}
