@@ -4,33 +4,15 @@ import {
   IdempotencyEngine,
   IdempotencyInProgressError,
   MemoryStore,
-  anyOf,
-  eventId,
-  stateWindow,
   type BatchItem,
   type IdempotencyStore,
 } from '../src/index.js';
+import { T0, byIdOrState, byState, stateEvent, stateStreams, type StateEvent } from './support/state-streams.js';
 import { manualClock } from '../src/testing/index.js';
 import { gate } from './support/stores.js';
 
 // Logical-event identity through the engine: occurrence history, several identities per event,
 // and batches judged against themselves by the same rules as against the store.
-
-const T0 = 1_709_806_530_000;
-const WINDOW = 500;
-
-interface StateEvent {
-  id: string;
-  detail: { conversationId: string; status: string; eventTime: number };
-}
-
-const stateEvent = (id: string, conversationId: string, eventTime: number, status = 'connected'): StateEvent => ({
-  id,
-  detail: { conversationId, status, eventTime },
-});
-
-const byState = () => stateWindow({ entity: 'detail.conversationId', state: 'detail.status', time: 'detail.eventTime', windowMs: WINDOW });
-const byIdOrState = () => anyOf<StateEvent>([eventId(), byState()]);
 
 function engineOn(store: IdempotencyStore, strategy = byIdOrState()) {
   return new IdempotencyEngine<StateEvent, string>({ store, strategy });
@@ -171,49 +153,6 @@ describe('engine: batches judged against themselves', () => {
   });
 });
 
-/**
- * Generated streams: conversations with several logical events each (clusters of occurrences a
- * window or more apart), each delivered as exact redeliveries and re-sends with new ids inside
- * its cluster, then shuffled; delivered one by one or in SQS-sized batches.
- */
-function streams() {
-  const cluster = fc.record({
-    gap: fc.integer({ min: WINDOW, max: 5 * WINDOW }),
-    deliveries: fc.array(fc.record({ offset: fc.integer({ min: 0, max: WINDOW / 2 - 1 }), reSend: fc.boolean() }), {
-      minLength: 1,
-      maxLength: 4,
-    }),
-  });
-  return fc
-    .record({
-      conversations: fc.array(fc.array(cluster, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
-      order: fc.array(fc.nat(), { minLength: 64, maxLength: 64 }),
-      batchSize: fc.integer({ min: 1, max: 10 }),
-    })
-    .map(({ conversations, order, batchSize }) => {
-      const deliveries: Array<{ logical: number; event: StateEvent }> = [];
-      let logical = 0;
-      conversations.forEach((clusters, c) => {
-        let at = T0;
-        for (const { gap, deliveries: copies } of clusters) {
-          const first = `c${c}-e${logical}`;
-          copies.forEach(({ offset, reSend }, copy) => {
-            // A re-send has a new id and a nearby time; a redelivery repeats the first delivery exactly.
-            const event = reSend || copy === 0 ? stateEvent(copy === 0 ? first : `${first}-r${copy}`, `conv-${c}`, at + offset) : stateEvent(first, `conv-${c}`, at + copies[0]!.offset);
-            deliveries.push({ logical, event });
-          });
-          at += Math.max(...copies.map((copy) => copy.offset)) + gap;
-          logical++;
-        }
-      });
-      const shuffled = deliveries
-        .map((delivery, i) => ({ delivery, rank: order[i % order.length]! * 1_000 + i }))
-        .sort((a, b) => a.rank - b.rank)
-        .map(({ delivery }) => delivery);
-      return { logicalEvents: logical, deliveries: shuffled, batchSize };
-    });
-}
-
 describe('engine: generated streams run every logical event exactly once', () => {
   for (const [name, strategy] of [
     ['stateWindow', byState],
@@ -221,7 +160,7 @@ describe('engine: generated streams run every logical event exactly once', () =>
   ] as const) {
     it(`${name}, one delivery at a time`, async () => {
       await fc.assert(
-        fc.asyncProperty(streams(), async ({ logicalEvents, deliveries }) => {
+        fc.asyncProperty(stateStreams(), async ({ logicalEvents, deliveries }) => {
           const engine = engineOn(new MemoryStore(), strategy() as never);
           const runs = new Array<number>(logicalEvents).fill(0);
           for (const { logical, event } of deliveries) {
@@ -238,7 +177,7 @@ describe('engine: generated streams run every logical event exactly once', () =>
 
     it(`${name}, in SQS batches (redelivering failed records)`, async () => {
       await fc.assert(
-        fc.asyncProperty(streams(), async ({ logicalEvents, deliveries, batchSize }) => {
+        fc.asyncProperty(stateStreams(), async ({ logicalEvents, deliveries, batchSize }) => {
           const engine = engineOn(new MemoryStore(), strategy() as never);
           const runs = new Array<number>(logicalEvents).fill(0);
           let queue = deliveries;
