@@ -1,5 +1,6 @@
 import {
   claimLifetimeMs,
+  identitiesOf,
   judgeIdentity,
   newClaimRecord,
   refusalOf,
@@ -34,11 +35,43 @@ export interface BufferClient extends ScriptClient {
   callBuffer(command: string, ...args: (string | Buffer)[]): Promise<unknown>;
 }
 
+/** What of an occurrence a completion keeps as the claim wrote it. */
+interface Claimed {
+  claimedAt: number;
+  leaseMs: number;
+  anchor: number | undefined;
+  fingerprint: string | undefined;
+  owner: string | undefined;
+}
+
 /** A fresh claim this client wrote with SET NX, kept until its completion (or release) is sent. */
 interface Written {
   bytes: Buffer;
-  occurrence: PackedValue[];
+  claimed: Claimed;
   expiresAt: number;
+}
+
+/**
+ * A key's value with one occurrence, as the scripts write it (lua/occurrences.ts): the counter,
+ * then `[status, token − claimedAt × 1000, lease, expiry − claimedAt, claimedAt, anchor,
+ * fingerprint, owner, result]`, `false` for an absent field.
+ */
+function packOne(status: 1 | 2, token: number, claimed: Claimed, expiresAt: number, result: string | undefined): Buffer {
+  const { claimedAt } = claimed;
+  return pack([
+    token,
+    [
+      status,
+      token - claimedAt * 1000,
+      claimed.leaseMs,
+      expiresAt - claimedAt,
+      claimedAt,
+      claimed.anchor ?? false,
+      claimed.fingerprint ?? false,
+      claimed.owner ?? false,
+      result ?? false,
+    ],
+  ]);
 }
 
 /** How many written claims are remembered; past it the oldest complete through the script. */
@@ -70,18 +103,8 @@ export class FastPath {
     const now = this.now();
     const token = Math.max(1, now * 1000);
     const lifetime = claimLifetimeMs(request);
-    const occurrence: PackedValue[] = [
-      1,
-      token - now * 1000,
-      request.leaseMs,
-      lifetime,
-      now,
-      request.window?.at ?? false,
-      request.fingerprint ?? false,
-      request.owner ?? false,
-      false,
-    ];
-    const bytes = pack([token, occurrence]);
+    const claimed: Claimed = { claimedAt: now, leaseMs: request.leaseMs, anchor: request.window?.at, fingerprint: request.fingerprint, owner: request.owner };
+    const bytes = packOne(1, token, claimed, now + lifetime, undefined);
     let reply: unknown;
     try {
       reply = await this.roundTrip(() => this.client.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET'));
@@ -92,14 +115,13 @@ export class FastPath {
       return undefined;
     }
     if (reply === null) {
-      this.remember(redisKey, token, { bytes, occurrence, expiresAt: now + lifetime });
+      this.remember(redisKey, token, { bytes, claimed, expiresAt: now + lifetime });
       return { acquired: true, fencingToken: token, record: newClaimRecord(request, token, now) };
     }
     if (!Buffer.isBuffer(reply)) return undefined;
     const occurrences = decodeHistory(request.key, reply);
     if (occurrences === undefined) return undefined;
-    const identity = request.window === undefined ? { key: request.key } : { key: request.key, window: request.window };
-    const refusal = refusalOf([judgeIdentity(occurrences, identity, request, now)]);
+    const refusal = refusalOf([judgeIdentity(occurrences, identitiesOf(request)[0]!, request, now)]);
     return refusal === undefined ? undefined : { acquired: false, record: refusal };
   }
 
@@ -117,10 +139,7 @@ export class FastPath {
     const now = this.now();
     // Past its retention a claim is refused by the script, even if the server still holds it.
     if (written.expiresAt <= now) return false;
-    const [, , lease, , claimedAt, anchor, fingerprint, owner] = written.occurrence;
-    const relative = request.fencingToken - (claimedAt as number) * 1000;
-    const expires = now + request.retentionMs - (claimedAt as number);
-    const completed = pack([request.fencingToken, [2, relative, lease!, expires, claimedAt!, anchor!, fingerprint!, owner!, request.result ?? false]]);
+    const completed = packOne(2, request.fencingToken, written.claimed, now + request.retentionMs, request.result);
     const px = String(request.retentionMs + this.graceMs);
     const swapped = await this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], [written.bytes, completed, px] as never));
     return swapped === 1;
