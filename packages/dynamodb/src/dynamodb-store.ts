@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   assertPositiveInteger,
@@ -37,6 +36,7 @@ import { completeIdentities, extendIdentities, releaseIdentity } from './holders
 import { maxResultBytesFor, maxResultBytesForAnyKey, utf8Bytes } from './item-size.js';
 import { assertKeyFits, resolveLayout, type TableLayout } from './layout.js';
 import { findLive } from './marshal.js';
+import { newNonce } from './nonces.js';
 import { SlotMemory } from './slot-memory.js';
 import type { CreateTableOptions, CreateTableResult, DynamoDBStoreOptions } from './types.js';
 import { claimVersion, completeVersion, getVersion, releaseVersion } from './versions.js';
@@ -298,11 +298,6 @@ function identityKeys(request: ClaimRequest): string[] {
 
 function identitiesOfCompletion(request: CompleteRequest): IdentityToken[] {
   return [{ key: request.key, fencingToken: request.fencingToken }, ...(request.also ?? [])];
-}
-
-/** 48 random bits: tells this call's writes from any other's on the same key. */
-function newNonce(): string {
-  return randomBytes(6).toString('base64url');
 }
 
 function toError(reason: unknown): Error {
