@@ -34,7 +34,6 @@ import { storeStatements, type StoreStatements } from './sql.js';
 import type { MigrateOptions, PgQueryable, PostgresStoreOptions, PurgeOptions } from './types.js';
 
 type ClaimRow = RecordRow & { item: number; acquired: boolean };
-type CompleteOneRow = RecordRow & { completed: boolean };
 type LostRow = RecordRow & { lost_key: string | null; lost_token: string | null };
 type CompleteManyRow = LostRow & { item: number; completed: boolean };
 type ClaimVersionRow = VersionRow & { verdict: VersionClaimOutcome['status'] };
@@ -178,15 +177,19 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
       if (!outcome!.ok) throw outcome!.error;
       return;
     }
-    const { rows } = await this.run('complete', this.statements.completeOne, [
+    const now = this.now();
+    const { rowCount } = await this.run('complete', this.statements.completeOne, [
       request.key,
       request.fencingToken,
       request.result ?? null,
       request.retentionMs,
-      this.now(),
+      now,
     ]);
-    const row = rows[0] as CompleteOneRow;
-    if (!row.completed) throw new LeaseLostError(request.key, request.fencingToken, recordFromRow(row));
+    if (rowCount === 1) return;
+    // Refused: what holds the key now, read after the refusal (it can only have moved on since).
+    const { rows } = await this.run('complete', this.statements.currentOne, [request.key, request.fencingToken, now]);
+    const row = rows[0] as RecordRow | undefined;
+    throw new LeaseLostError(request.key, request.fencingToken, row === undefined ? undefined : recordFromRow(row));
   }
 
   /** Completes a whole batch in one statement; a stale token (or an invalid item) fails its own item only. */
