@@ -85,12 +85,13 @@ export function storeStatements(names: ResolvedNames): StoreStatements {
   const claim = `SELECT * FROM ${names.qualifiedClaimFunction}(${parameters})`;
 
   // The key's live occurrence a refused completion reports: the one with the token if it lives,
-  // else the newest. `only` gates it (a one-time filter), so a completion that landed reads nothing.
-  const currentOf = (key: string, token: string, now: string, only = 'true') => `LEFT JOIN LATERAL (
-  SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table} AS c
-  WHERE ${only} AND c.key = ${key} AND c.expires_at > ${now}
-  ORDER BY c.fencing_token = ${token} DESC, c.fencing_token DESC
-  LIMIT 1
+  // else the newest. Read on its own (currentOne) or beside each item of a batch (currentOf).
+  const currentSelect = (key: string, token: string, now: string) => `SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table} AS c
+WHERE c.key = ${key} AND c.expires_at > ${now}
+ORDER BY c.fencing_token = ${token} DESC, c.fencing_token DESC
+LIMIT 1`;
+  const currentOf = (key: string, token: string, now: string) => `LEFT JOIN LATERAL (
+${currentSelect(key, token, now)}
 ) AS cur ON true`;
 
   // `req`: the identities named by a keys array and a tokens array, numbered `n` in request order.
@@ -112,10 +113,7 @@ export function storeStatements(names: ResolvedNames): StoreStatements {
   // which now reads it with a second statement (currentOne). The decision is the UPDATE's alone.
   const completeOne = `UPDATE ${table} AS o SET status = 'completed', result = $3, expires_at = ${nowOf(5)} + $4
 WHERE o.key = $1 AND o.fencing_token = $2 AND o.status = 'in_progress' AND o.expires_at > ${nowOf(5)}`;
-  const currentOne = `SELECT ${RECORD_COLUMNS.join(', ')} FROM ${table}
-WHERE key = $1 AND expires_at > ${nowOf(3)}
-ORDER BY fencing_token = $2 DESC, fencing_token DESC
-LIMIT 1`;
+  const currentOne = currentSelect('$1', '$2', nowOf(3));
 
   // An identity repeated in a batch is completed by its first item only; later items fail on it.
   const completeMany = `WITH req AS (
