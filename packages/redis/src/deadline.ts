@@ -22,6 +22,11 @@ export class RoundTripDeadlines {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** @internal How many calls the queue holds: those in flight, and settled ones behind an older call still in flight. */
+  get held(): number {
+    return this.queue.length - this.head;
+  }
+
   /**
    * Runs one round trip under the deadline. Past it, the call rejects while the command may still
    * be queued in ioredis; it is not cancelled, so a late claim can still land — its lease then
@@ -36,21 +41,46 @@ export class RoundTripDeadlines {
       try {
         call = work();
       } catch (error) {
-        pending.settled = true;
+        this.settle(pending);
         reject(error);
         return;
       }
       call.then(
         (value) => {
-          pending.settled = true;
+          this.settle(pending);
           resolve(value);
         },
         (error: unknown) => {
-          pending.settled = true;
+          this.settle(pending);
           reject(error);
         },
       );
     });
+  }
+
+  /**
+   * Marks a call settled and drops the settled calls at the queue's head. Calls mostly settle in
+   * the order they started, so the queue stays as short as the calls in flight: kept until the
+   * timer, every call of a busy store would live through garbage collections (and slow them).
+   */
+  private settle(pending: Pending): void {
+    pending.settled = true;
+    const { queue } = this;
+    while (this.head < queue.length && queue[this.head]!.settled) this.head++;
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    } else {
+      this.compact();
+    }
+  }
+
+  /** Drops the settled prefix once it is most of the queue, so the queue never grows without bound. */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   /** Arms the shared timer for the queue's head, unless it is armed already. */
@@ -79,11 +109,7 @@ export class RoundTripDeadlines {
       }
       this.head++;
     }
-    // Compact once the settled prefix is most of the queue, so it never grows without bound.
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
-    }
+    this.compact();
     this.arm();
   }
 }

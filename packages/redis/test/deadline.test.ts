@@ -60,4 +60,27 @@ describe('round-trip deadlines', () => {
       }),
     ).rejects.toThrow('no client');
   });
+
+  it('holds no call past its settling: a busy store keeps nothing alive until the timer', async () => {
+    const d = deadlines();
+    for (let i = 0; i < 1_000; i++) await d.run(async () => i);
+    expect(d.held).toBe(0);
+    let finish!: () => void;
+    const slow = d.run(() => new Promise<void>((resolve) => (finish = resolve)));
+    for (let i = 0; i < 10; i++) await d.run(async () => i);
+    // Behind a call still in flight the settled ones wait (its deadline is the timer's next).
+    expect(d.held).toBe(11);
+    finish();
+    await slow;
+    expect(d.held).toBe(0);
+  });
+
+  it('still fails a stuck call whose later calls all settled', async () => {
+    const d = deadlines();
+    const stuck = d.run(never).catch((error: Error) => ({ at: now, name: error.name }));
+    for (let i = 0; i < 5; i++) await d.run(async () => i);
+    await advance(1_000);
+    expect(await stuck).toEqual({ at: 1000, name: 'TimeoutError' });
+    expect(d.held).toBe(0);
+  });
 });
