@@ -46,6 +46,7 @@ interface Claimed {
 
 /** A fresh claim this client wrote with SET NX, kept until its completion (or release) is sent. */
 interface Written {
+  fencingToken: number;
   bytes: Buffer;
   claimed: Claimed;
   expiresAt: number;
@@ -74,10 +75,21 @@ function packOne(status: 1 | 2, token: number, claimed: Claimed, expiresAt: numb
   ]);
 }
 
+/** The fast path's answer when the script must judge: no round trip taken. */
+const TO_THE_SCRIPT: Promise<undefined> = Promise.resolve(undefined);
+/** The fast path's answer to a completion of a claim it did not write (or cannot complete): the script's. */
+const NOT_WRITTEN_HERE: Promise<boolean> = Promise.resolve(false);
+
+const isSwapped = (reply: unknown): boolean => reply === 1;
+
 /** How many written claims are remembered; past it the oldest complete through the script. */
 const MAX_WRITTEN = 10_000;
 
 export class FastPath {
+  /**
+   * By Redis key: a client holds one claim of a key at a time in practice, and a second one (an
+   * owner's retry) replaces the first, whose completion then goes through the script.
+   */
   private readonly written = new Map<string, Written>();
   /** Off once the server refuses `SET … NX GET` (Redis before 7.0). */
   private supported = true;
@@ -98,24 +110,32 @@ export class FastPath {
    * Claims one identity with a native SET, or answers its refusal from the value it met;
    * undefined when the store script must judge the claim.
    */
-  async claim(request: ClaimRequest, redisKey: string): Promise<ClaimOutcome | undefined> {
-    if (!this.supported) return undefined;
+  claim(request: ClaimRequest, redisKey: string): Promise<ClaimOutcome | undefined> {
+    if (!this.supported) return TO_THE_SCRIPT;
     const now = this.now();
     const token = Math.max(1, now * 1000);
     const lifetime = claimLifetimeMs(request);
     const claimed: Claimed = { claimedAt: now, leaseMs: request.leaseMs, anchor: request.window?.at, fingerprint: request.fingerprint, owner: request.owner };
     const bytes = packOne(1, token, claimed, now + lifetime, undefined);
-    let reply: unknown;
-    try {
-      reply = await this.roundTrip(() => this.client.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET'));
-    } catch (error) {
-      if (!isReplyError(error)) throw error;
-      // WRONGTYPE (a foreign value: the script names it) or a server without SET NX GET.
-      if (/syntax/i.test((error as Error).message)) this.supported = false;
-      return undefined;
-    }
+    // A `then` rather than an async frame: with promise hooks on (any AsyncLocalStorage), every
+    // frame and await is a promise more, and this is on the way of nearly every delivery.
+    return this.roundTrip(() => this.client.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET')).then(
+      (reply) => this.answer(request, redisKey, { fencingToken: token, bytes, claimed, expiresAt: now + lifetime }, reply),
+      (error: unknown) => {
+        if (!isReplyError(error)) throw error;
+        // WRONGTYPE (a foreign value: the script names it) or a server without SET NX GET.
+        if (/syntax/i.test((error as Error).message)) this.supported = false;
+        return undefined;
+      },
+    );
+  }
+
+  /** What the SET's reply means: the claim written (null), a refusal read from the value met, or undefined for the script. */
+  private answer(request: ClaimRequest, redisKey: string, written: Written, reply: unknown): ClaimOutcome | undefined {
+    const { fencingToken: token, claimed } = written;
+    const now = claimed.claimedAt;
     if (reply === null) {
-      this.remember(redisKey, token, { bytes, claimed, expiresAt: now + lifetime });
+      this.remember(redisKey, written);
       return { acquired: true, fencingToken: token, record: newClaimRecord(request, token, now) };
     }
     if (!Buffer.isBuffer(reply)) return undefined;
@@ -129,35 +149,32 @@ export class FastPath {
    * Completes a claim this client wrote with {@link claim}, if the key still holds what it wrote;
    * false when the store script must do it (anything else happened to the key, or it is unknown here).
    */
-  async complete(request: CompleteRequest, redisKey: string): Promise<boolean> {
-    if (request.also !== undefined && request.also.length > 0) return false;
-    const id = writtenId(redisKey, request.fencingToken);
-    const written = this.written.get(id);
-    if (written === undefined) return false;
+  complete(request: CompleteRequest, redisKey: string): Promise<boolean> {
+    if (request.also !== undefined && request.also.length > 0) return NOT_WRITTEN_HERE;
+    const written = this.written.get(redisKey);
+    if (written === undefined || written.fencingToken !== request.fencingToken) return NOT_WRITTEN_HERE;
     // Whatever the answer, a retry of this completion goes through the script.
-    this.written.delete(id);
+    this.written.delete(redisKey);
     const now = this.now();
     // Past its retention a claim is refused by the script, even if the server still holds it.
-    if (written.expiresAt <= now) return false;
+    if (written.expiresAt <= now) return NOT_WRITTEN_HERE;
     const completed = packOne(2, request.fencingToken, written.claimed, now + request.retentionMs, request.result);
     const px = String(request.retentionMs + this.graceMs);
-    const swapped = await this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], [written.bytes, completed, px] as never));
-    return swapped === 1;
+    // A `then`, not an async frame (see claim).
+    return this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], [written.bytes, completed, px] as never)).then(isSwapped);
   }
 
   /** Drops what was remembered of a claim whose value is about to change (released, extended). */
   forget(redisKey: string, fencingToken: number): void {
-    this.written.delete(writtenId(redisKey, fencingToken));
+    if (this.written.get(redisKey)?.fencingToken === fencingToken) this.written.delete(redisKey);
   }
 
-  private remember(redisKey: string, token: number, written: Written): void {
+  private remember(redisKey: string, written: Written): void {
+    // Deleted first, so a replaced claim's key moves to the end of the insertion order (the oldest go first).
+    this.written.delete(redisKey);
     if (this.written.size >= MAX_WRITTEN) this.written.delete(this.written.keys().next().value!);
-    this.written.set(writtenId(redisKey, token), written);
+    this.written.set(redisKey, written);
   }
-}
-
-function writtenId(redisKey: string, fencingToken: number): string {
-  return `${redisKey}\n${fencingToken}`;
 }
 
 /**

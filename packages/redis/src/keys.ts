@@ -31,7 +31,8 @@ export function assertValidPrefix(prefix: unknown): asserts prefix is string {
  * so the tag always ends at our closing brace and two different keys never share a tag.
  */
 export function encodeKey(key: string): string {
-  if (!/[%{}]/.test(key)) return key;
+  // Three scans for single characters are cheaper than a regex on every call (keys rarely hold them).
+  if (!key.includes('%') && !key.includes('{') && !key.includes('}')) return key;
   return key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

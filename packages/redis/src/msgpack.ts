@@ -113,10 +113,11 @@ function writeNumber(out: Writer, value: number): void {
 
 class Reader {
   offset = 0;
-  private readonly view: DataView;
+  private readonly bytes: Buffer;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(bytes: Uint8Array) {
+    // ioredis replies are Buffers already: read them in place, without a DataView per value.
+    this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   value(depth: number): PackedValue {
@@ -177,19 +178,22 @@ class Reader {
     const at = this.offset;
     if (at + size > this.bytes.length) throw new PackError('truncated');
     this.offset += size;
-    const view = this.view;
-    if (kind === 1) return size === 4 ? view.getFloat32(at) : view.getFloat64(at);
-    if (size === 1) return kind === 0 ? view.getUint8(at) : view.getInt8(at);
-    if (size === 2) return kind === 0 ? view.getUint16(at) : view.getInt16(at);
-    if (size === 4) return kind === 0 ? view.getUint32(at) : view.getInt32(at);
-    return Number(kind === 0 ? view.getBigUint64(at) : view.getBigInt64(at));
+    const bytes = this.bytes;
+    if (kind === 1) return size === 4 ? bytes.readFloatBE(at) : bytes.readDoubleBE(at);
+    if (size === 1) return kind === 0 ? bytes[at]! : bytes.readInt8(at);
+    if (size === 2) return kind === 0 ? bytes.readUInt16BE(at) : bytes.readInt16BE(at);
+    if (size === 4) return kind === 0 ? bytes.readUInt32BE(at) : bytes.readInt32BE(at);
+    // Two halves rather than a BigInt (every value holds two 64-bit times): the exact sum, rounded
+    // once, as Number(BigInt) would round it.
+    const high = kind === 0 ? bytes.readUInt32BE(at) : bytes.readInt32BE(at);
+    return high * 0x1_0000_0000 + bytes.readUInt32BE(at + 4);
   }
 
   private text(bytes: number): string {
     const at = this.offset;
     if (at + bytes > this.bytes.length) throw new PackError('truncated');
     this.offset += bytes;
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, bytes).toString('utf8');
+    return this.bytes.toString('utf8', at, at + bytes);
   }
 
   private array(length: number, depth: number): PackedValue[] {

@@ -122,15 +122,30 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   }
 
   /** Atomically claims a key (and its `also` identities) in one round trip; a refusal carries the existing record. */
-  async claim(request: ClaimRequest): Promise<ClaimOutcome> {
-    assertValidClaim(request);
-    const identities = this.placeClaim(request);
-    if (identities.length === 1 && this.fast !== undefined) {
-      const outcome = await this.boundary('claim', () => this.fast!.claim(request, identities[0]!.redisKey));
-      if (outcome !== undefined) return outcome;
+  claim(request: ClaimRequest): Promise<ClaimOutcome> {
+    let identities: Placed[];
+    let fast: Promise<ClaimOutcome | undefined> | undefined;
+    try {
+      assertValidClaim(request);
+      identities = this.placeClaim(request);
+      if (identities.length === 1 && this.fast !== undefined) fast = this.fast.claim(request, identities[0]!.redisKey);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (fast === undefined) return this.scriptClaim(request, identities);
+    // One `then` for the claim most deliveries make (no async frame: see FastPath.claim).
+    return fast.then(
+      (outcome) => outcome ?? this.scriptClaim(request, identities),
+      (error: unknown) => {
+        throw toStoreError('claim', error);
+      },
+    );
+  }
+
+  /** A claim the store script judges: several identities, a lapsed or own claim, a window, a foreign value. */
+  private async scriptClaim(request: ClaimRequest, identities: Placed[]): Promise<ClaimOutcome> {
     if (!inOneSlot(identities)) return (await this.claimBatch('claim', [request]))[0]!;
-    // The common case, one call: no batch planning on the way.
+    // One slot, one call: no batch planning on the way.
     const [reply] = await this.boundary('claim', () => this.calls.claim([{ request, identities }], true));
     return outcomeOf(request, identities, reply!);
   }
@@ -141,15 +156,33 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   }
 
   /** Completes the claim while every token is current; throws `LeaseLostError` otherwise. */
-  async complete(request: CompleteRequest): Promise<void> {
-    assertValidCompletion(request);
-    const identities = this.placeTokens(request, request.also);
+  complete(request: CompleteRequest): Promise<void> {
+    let identities: Placed[];
+    let fast: Promise<boolean> | undefined;
+    try {
+      assertValidCompletion(request);
+      identities = this.placeTokens(request, request.also);
+      if (this.fast !== undefined && inOneSlot(identities)) fast = this.fast.complete(request, identities[0]!.redisKey);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (fast === undefined) return this.scriptComplete(request, identities);
+    // One `then` for the completion most deliveries make (no async frame: see FastPath.claim).
+    return fast.then(
+      (done) => (done ? undefined : this.scriptComplete(request, identities)),
+      (error: unknown) => {
+        throw toStoreError('complete', error);
+      },
+    );
+  }
+
+  /** A completion the store script makes: of a claim the fast path did not write, or of identities in several slots. */
+  private async scriptComplete(request: CompleteRequest, identities: Placed[]): Promise<void> {
     if (!inOneSlot(identities)) {
       const [outcome] = await this.completeBatch('complete', [request]);
       if (outcome?.ok === false) throw outcome.error;
       return;
     }
-    if (this.fast !== undefined && (await this.boundary('complete', () => this.fast!.complete(request, identities[0]!.redisKey)))) return;
     const item = { identities, retentionMs: request.retentionMs, result: request.result };
     const [reply] = await this.boundary('complete', () => this.calls.complete([item]));
     if (!reply!.ok) throw new LeaseLostError(reply!.identity.key, reply!.identity.fencingToken!, reply!.current);

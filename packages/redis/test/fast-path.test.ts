@@ -43,6 +43,19 @@ describe('the MessagePack of the fast path and cmsgpack', () => {
     );
   });
 
+  it('reads every 64-bit integer as Number() of its BigInt would, beyond 2^53 too', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.boolean(), (bits, signed) => {
+        const bytes = Buffer.alloc(9);
+        bytes[0] = signed ? 0xd3 : 0xcf;
+        bytes.writeBigUInt64BE(bits, 1);
+        const exact = signed ? bytes.readBigInt64BE(1) : bytes.readBigUInt64BE(1);
+        expect(unpack(bytes)).toBe(Number(exact));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('refuses bytes that are not MessagePack of that subset, so the key is judged foreign', () => {
     for (const bytes of [Buffer.from('not msgpack'), Buffer.from([0x92, 0x01]), Buffer.from([0xc1]), Buffer.from([0x81, 0x01, 0x02]), Buffer.alloc(0)]) {
       expect(() => unpack(bytes), bytes.toString('hex')).toThrow(PackError);
