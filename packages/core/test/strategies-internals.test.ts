@@ -196,6 +196,10 @@ describe('formatKey', () => {
   it('rejects names that could break the key format, and non-string parts', () => {
     expect(() => formatKey('a:b', [])).toThrow(TypeError);
     expect(() => formatKey('', [])).toThrow(TypeError);
+    // A valid name is remembered between calls: an invalid one after it is still refused.
+    expect(formatKey('valid', [])).toBe('valid');
+    expect(() => formatKey('a:b', [])).toThrow(TypeError);
+    expect(() => formatKey(undefined as unknown as string, [])).toThrow(TypeError);
     expect(() => formatKey('s', [{ label: 'a', value: undefined as unknown as string }])).toThrow('expected a string');
   });
 });

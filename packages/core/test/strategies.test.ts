@@ -61,6 +61,10 @@ describe('eventId', () => {
     expect(eventId({ path: 'items[1].id' }).keyFor({ items: [{ id: 'a' }, { id: 'b' }] }).key).toBe('eventId:b');
   });
 
+  it('keeps a value with whitespace around visible characters as it is', () => {
+    expect(eventId({ path: 'detail.eventId' }).keyFor({ detail: { eventId: ' a\u00a0' } }).key).toBe('eventId:%20a%C2%A0');
+  });
+
   it('turns a finite number into its string form', () => {
     expect(eventId({ path: 'detail.n' }).keyFor({ detail: { n: 42 } }).key).toBe('eventId:42');
   });
@@ -70,6 +74,8 @@ describe('eventId', () => {
     ['null', { id: 'env-7', detail: { eventId: null } }, 'is null'],
     ['empty', { id: 'env-7', detail: { eventId: '' } }, 'is empty'],
     ['blank', { id: 'env-7', detail: { eventId: '   ' } }, 'is blank'],
+    ['tab-and-newline', { id: 'env-7', detail: { eventId: '\t\n' } }, 'is blank'],
+    ['no-break-space', { id: 'env-7', detail: { eventId: '\u00a0\u3000' } }, 'is blank'],
     ['boolean', { id: 'env-7', detail: { eventId: true } }, 'is a boolean, expected a string or number'],
     ['object', { id: 'env-7', detail: { eventId: { a: 1 } } }, 'is an object, expected a string or number'],
     ['array', { id: 'env-7', detail: { eventId: ['a'] } }, 'is an array, expected a string or number'],

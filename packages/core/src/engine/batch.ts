@@ -165,7 +165,8 @@ export async function runBatch<TEvent, TResult>(
       const entry = preparedAt.get(index);
       const hit = cached.get(index);
       if (hit !== undefined && failedId === undefined) {
-        outcomes[index] = await engine.answerExisting(hit.item.entry, hit.record, hit.item.event).then(
+        // Through an async frame: answerExisting may answer, or throw, without a promise.
+        outcomes[index] = await (async () => engine.answerExisting(hit.item.entry, hit.record, hit.item.event))().then(
           (result): BatchItemOutcome<TResult> => ({ id: item.id, status: 'duplicate', result }),
           (error: unknown): BatchItemOutcome<TResult> => ({ id: item.id, status: 'failed', error }),
         );

@@ -338,14 +338,18 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
 
   /** @internal Reports a handler about to run under a new claim (`executed`, `onFirstRun`). */
   announceRun(claim: ActiveClaim, event: TEvent): void {
-    this.reporter.firstRun({
-      kind: 'executed',
-      key: claim.key,
-      fencingToken: claim.fencingToken,
-      ...(claim.also === undefined ? {} : { also: claim.also }),
-      strategy: this.strategy.name,
-      event,
-    });
+    this.reporter.firstRun(
+      () => ({
+        kind: 'executed',
+        key: claim.key,
+        fencingToken: claim.fencingToken,
+        ...(claim.also === undefined ? {} : { also: claim.also }),
+        strategy: this.strategy.name,
+        event,
+      }),
+      claim.key,
+      claim.fencingToken,
+    );
   }
 
   /** @internal */
@@ -357,7 +361,8 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
    * @internal Answers a delivery the store refused: in progress elsewhere (after `waitedMs` of
    * waiting), or a completed duplicate.
    */
-  async answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, waitedMs = 0): Promise<TResult> {
+  // Not async, as answerDuplicate: a completed duplicate is answered without a promise of its own.
+  answerExisting(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, waitedMs = 0): TResult | Promise<TResult> {
     this.cache?.remember(record);
     if (record.status === 'in_progress') return this.answerInProgress(prepared, record, event, waitedMs);
     this.checkFingerprint(prepared, record);
@@ -376,7 +381,7 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
   }
 
   /** @internal Reports a duplicate and returns the configured duplicate response, or `fallback()`. */
-  async answerDuplicate(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, fallback: () => TResult): Promise<TResult> {
+  answerDuplicate(prepared: PreparedEvent, record: IdempotencyRecord, event: TEvent, fallback: () => TResult): TResult | Promise<TResult> {
     if (this.reporter.enabled('info')) {
       this.reporter.info('idempotency: duplicate skipped', record.key, {
         originalTime: new Date(record.claimedAt).toISOString(),

@@ -50,10 +50,11 @@ export class EngineReporter {
    * Reports a handler about to run under a new claim to `onFirstRun`, and in a debug line (key
    * hashed unless asked). Not an outcome: `onOutcome` hears once per delivery how it ended.
    */
-  firstRun<TEvent>(run: FirstRunInfo<TEvent>): void {
-    this.debug('idempotency: first run', run.key, { fencingToken: run.fencingToken });
+  firstRun<TEvent>(run: () => FirstRunInfo<TEvent>, key: string, fencingToken: number): void {
+    this.debug('idempotency: first run', key, { fencingToken });
     const hook = this.hooks.onFirstRun as ((run: FirstRunInfo<TEvent>) => void) | undefined;
-    if (hook !== undefined) this.callHook('onFirstRun', () => hook(run));
+    // Built only for a hook: every new event passes here, and most engines have none.
+    if (hook !== undefined) this.callHook('onFirstRun', () => hook(run()));
   }
 
   /** Runs a user hook; its error (or rejected promise) is logged, never thrown. */

@@ -29,8 +29,10 @@ export function encodeResult(
     return { text: undefined, oversize: new IdempotencyResultEncodingError(key, { cause: error }) };
   }
   if (text === undefined) return { text: undefined };
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most results cannot reach the limit, and are not counted.
+  if (policy.maxBytes === undefined || text.length * 3 <= policy.maxBytes) return { text };
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (policy.maxBytes !== undefined && bytes > policy.maxBytes) {
+  if (bytes > policy.maxBytes) {
     return { text: undefined, oversize: new IdempotencyResultTooLargeError(key, bytes, policy.maxBytes) };
   }
   return { text };

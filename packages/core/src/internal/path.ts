@@ -150,7 +150,7 @@ export function keyValueProblem(value: unknown, origin: 'field' | 'template' = '
   if (typeof value !== 'string') return `is ${describeType(value)}, expected a string or number`;
   if (value === '') return 'is empty';
   // A blank id would make every blank-id event one logical event.
-  if (value.trim() === '') return 'is blank (only whitespace)';
+  if (mayBeBlank(value) && value.trim() === '') return 'is blank (only whitespace)';
   // A field that *is* "undefined" is a missing value printed upstream (String(undefined)); keying
   // on it would merge unrelated events. A field that merely contains the word is data like any other.
   if (value === 'undefined') return 'is "undefined": a missing value was printed into it';
@@ -159,6 +159,12 @@ export function keyValueProblem(value: unknown, origin: 'field' | 'template' = '
     return `is ${quote(value)}, which contains "undefined": a missing value was printed into it`;
   }
   return undefined;
+}
+
+/** False when the first character is visible ASCII, which no whitespace is: the common case skips `trim()`. */
+function mayBeBlank(value: string): boolean {
+  const first = value.charCodeAt(0);
+  return !(first > 0x20 && first < 0x7f);
 }
 
 // "undefined" as a whole token (not inside a word such as "undefinedness").

@@ -12,6 +12,9 @@ const STRATEGY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 // The characters encodeURIComponent leaves as they are.
 const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
 
+// The last name formatKey accepted (see there); a symbol at first, which no name equals.
+let lastValidName: unknown = Symbol('none yet');
+
 /** Whether `name` can be a strategy name: 1–64 letters, digits, `_`, `.` or `-` (never `:`). */
 export function isStrategyName(name: unknown): name is string {
   return typeof name === 'string' && STRATEGY_NAME.test(name);
@@ -30,11 +33,13 @@ export function isStrategyName(name: unknown): name is string {
  * // 'stateWindow:c%3A1:connected'
  */
 export function formatKey(strategyName: string, parts: readonly KeyPart[]): string {
-  if (!isStrategyName(strategyName)) {
+  // A strategy passes the same name on every call: checked once, then remembered.
+  if (strategyName !== lastValidName && !isStrategyName(strategyName)) {
     throw new TypeError(`[idemkit] strategy name ${JSON.stringify(strategyName)} must be 1-64 letters, digits, "_", "." or "-"`);
   }
+  lastValidName = strategyName;
   const encoded = parts.map(encodePart);
-  const key = [strategyName, ...encoded].join(':');
+  const key = encoded.length === 1 ? `${strategyName}:${encoded[0]}` : [strategyName, ...encoded].join(':');
   if (key.length <= MAX_KEY_LENGTH) return key;
   return `${strategyName}:#${sha256Base64url(encoded.join(':'))}`;
 }
