@@ -66,41 +66,58 @@ if (!process.execArgv.some((arg) => arg.includes('loader.mjs'))) {
 const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: REPO_ROOT, encoding: 'utf8' });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** A store's bench, and what stops the server started for it (DynamoDB Local), if any. */
+type StoreSetup = () => Promise<{ bench: StoreBench; stop?: () => Promise<void> }>;
+
+/**
+ * DynamoDB Local is started only for its own bench and stopped after it: a JVM booting (class
+ * loading, JIT) takes most of a core for tens of seconds, and on this 2-core machine it slowed
+ * the Redis rounds that used to run beside it, the contenders with more client CPU the most.
+ */
+const storeSetups: StoreSetup[] = [
+  async () => ({ bench: await redisBench() }),
+  async () => {
+    log('starting DynamoDB Local…');
+    const dynamodb = await startDynamoDB();
+    try {
+      return { bench: await dynamodbBench(dynamodb.endpoint), stop: () => dynamodb.stop() };
+    } catch (error) {
+      await dynamodb.stop();
+      throw error;
+    }
+  },
+  async () => ({ bench: await postgresBench() }),
+];
+
 async function benchStores(): Promise<BenchReport['stores']> {
   const stores: BenchReport['stores'] = [];
-  log('starting DynamoDB Local…');
-  const dynamodb = await startDynamoDB();
-  try {
-    const factories: (() => Promise<StoreBench>)[] = [redisBench, () => dynamodbBench(dynamodb.endpoint), postgresBench];
-    for (const factory of factories) {
-      const bench = await factory();
-      try {
-        const results = [];
-        for (const scenario of scenarios) {
-          log(`${STORE_TITLES[bench.store]}: ${scenario.name}`);
-          await bench.beforeScenario?.();
-          results.push(...(await measureScenario(scenario, bench.contenders, measure)));
-        }
-        let cache: ScenarioResult[] | undefined;
-        if (bench.cacheContenders !== undefined) {
-          log(`${STORE_TITLES[bench.store]}: completed duplicates, in-process caches`);
-          cache = await measureScenario(completedDuplicates, bench.cacheContenders, measure);
-        }
-        const scaling = [];
-        const scaled = bench.contenders.filter((contender) => ['idemkit', 'Powertools', 'raw'].includes(contender.name));
-        for (const callers of CALLER_COUNTS) {
-          log(`${STORE_TITLES[bench.store]}: new events, ${callers} concurrent callers`);
-          scaling.push({ callers, results: await measureScenario(concurrentNewEvents(callers), scaled, scalingMeasure) });
-        }
-        log(`${STORE_TITLES[bench.store]}: storage per completed key`);
-        const storage = (await bench.storage?.()) ?? [];
-        stores.push({ store: bench.store, server: bench.server, results, ...(cache === undefined ? {} : { cache }), scaling, storage });
-      } finally {
-        await bench.close();
+  for (const setup of storeSetups) {
+    const { bench, stop } = await setup();
+    try {
+      const results = [];
+      for (const scenario of scenarios) {
+        log(`${STORE_TITLES[bench.store]}: ${scenario.name}`);
+        await bench.beforeScenario?.();
+        results.push(...(await measureScenario(scenario, bench.contenders, measure)));
       }
+      let cache: ScenarioResult[] | undefined;
+      if (bench.cacheContenders !== undefined) {
+        log(`${STORE_TITLES[bench.store]}: completed duplicates, in-process caches`);
+        cache = await measureScenario(completedDuplicates, bench.cacheContenders, measure);
+      }
+      const scaling = [];
+      const scaled = bench.contenders.filter((contender) => ['idemkit', 'Powertools', 'raw'].includes(contender.name));
+      for (const callers of CALLER_COUNTS) {
+        log(`${STORE_TITLES[bench.store]}: new events, ${callers} concurrent callers`);
+        scaling.push({ callers, results: await measureScenario(concurrentNewEvents(callers), scaled, scalingMeasure) });
+      }
+      log(`${STORE_TITLES[bench.store]}: storage per completed key`);
+      const storage = (await bench.storage?.()) ?? [];
+      stores.push({ store: bench.store, server: bench.server, results, ...(cache === undefined ? {} : { cache }), scaling, storage });
+    } finally {
+      await bench.close();
+      await stop?.();
     }
-  } finally {
-    await dynamodb.stop();
   }
   return stores;
 }
