@@ -261,18 +261,16 @@ export class IdempotencyEngine<TEvent = unknown, TResult = unknown> {
   }
 
   /** @internal Runs the handler under an acquired claim ({@link runClaimed}); the heartbeat stops once it has ended. */
-  async runToEnd(
+  runToEnd(
     prepared: PreparedEvent,
     claim: ActiveClaim,
     event: TEvent,
     handler: ClaimedHandler<TEvent, TResult>,
     heartbeat: Heartbeat,
   ): Promise<TResult> {
-    try {
-      return await this.runClaimed(prepared, claim, event, handler, heartbeat);
-    } finally {
-      heartbeat.stop();
-    }
+    const running = this.runClaimed(prepared, claim, event, handler, heartbeat);
+    // Without the heartbeat option there is nothing to stop, and no promise of our own to add.
+    return heartbeat.idle === true ? running : running.finally(() => heartbeat.stop());
   }
 
   /** @internal Records the completion of a handler that returned `result` (see {@link CompletionRecorder.finish}). */

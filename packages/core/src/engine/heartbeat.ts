@@ -10,9 +10,11 @@ import { realSleep } from './timers.js';
 /** A running heartbeat; `stop` is idempotent and never waits. */
 export interface Heartbeat {
   stop(): void;
+  /** True for the heartbeat of an engine without the option: nothing to stop. */
+  readonly idle?: boolean;
 }
 
-const NO_HEARTBEAT: Heartbeat = { stop() {} };
+const NO_HEARTBEAT: Heartbeat = { stop() {}, idle: true };
 
 // A heartbeat runs beside the handler, which keeps the process busy on its own: the heartbeat's
 // timer must never be what keeps a process (a test runner, a CLI) from exiting.
