@@ -53,9 +53,11 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const out = outIndex >= 0 ? args[outIndex + 1] : quick ? undefined : join(REPO_ROOT, 'docs', 'benchmarks.md');
-const measure: MeasureOptions = quick ? { warmupMs: 200, roundMs: 300, rounds: 1 } : { warmupMs: 500, roundMs: 500, rounds: 5 };
+// Many short rounds rather than a few long ones: this machine's speed drifts over seconds, and
+// finer turns spread the drift evenly over the contenders.
+const measure: MeasureOptions = quick ? { warmupMs: 200, roundMs: 300, rounds: 1 } : { warmupMs: 500, roundMs: 200, rounds: 15 };
 // The scaling rows are three more scenarios per store: shorter rounds keep the whole run near 5 minutes.
-const scalingMeasure: MeasureOptions = quick ? measure : { warmupMs: 300, roundMs: 400, rounds: 3 };
+const scalingMeasure: MeasureOptions = quick ? measure : { warmupMs: 300, roundMs: 200, rounds: 6 };
 const scenarios = [newEvents, completedDuplicates, sqsBatch, hotKey];
 
 ensureBuilt((line) => process.stderr.write(`${line}\n`));
@@ -94,6 +96,7 @@ async function benchStores(): Promise<BenchReport['stores']> {
   for (const setup of storeSetups) {
     const { bench, stop } = await setup();
     try {
+      await bench.warmUp?.();
       const results = [];
       for (const scenario of scenarios) {
         log(`${STORE_TITLES[bench.store]}: ${scenario.name}`);

@@ -41,6 +41,8 @@ export interface StoreBench {
   readonly cacheContenders?: Contender[];
   /** Storage per completed key of what the contenders wrote (call after the scenarios, before `close`). */
   storage?(): Promise<StorageFigure[]>;
+  /** Runs once before the scenarios: brings a freshly started server to its steady state. */
+  warmUp?(): Promise<void>;
   /** Runs before each scenario: brings the store to the state a long-running one is in. */
   beforeScenario?(): Promise<void>;
   close(): Promise<void>;
