@@ -15,8 +15,10 @@ export async function claimPlanned(
   requests: readonly ClaimRequest[],
   placed: readonly Placed[][],
   plan: Plan,
+  /** Outcomes settled before the plan (the fast path's pipeline): released like the plan's own if a call fails. */
+  settled?: readonly (ClaimOutcome | undefined)[],
 ): Promise<ClaimOutcome[]> {
-  const outcomes = new Array<ClaimOutcome | undefined>(requests.length);
+  const outcomes = settled === undefined ? new Array<ClaimOutcome | undefined>(requests.length) : [...settled];
   const left = { released: [] as number[], stillClaimed: [] as number[], unknown: [] as number[], nothing: [] as number[] };
   let cause: unknown;
   let landed = false;

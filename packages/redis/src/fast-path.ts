@@ -13,7 +13,7 @@ import { isReplyError } from './cross-slot.js';
 import { pack, unpack, type PackedValue } from './msgpack.js';
 import { occurrenceRecord } from './records.js';
 import { runScript, type ScriptClient } from './script-runner.js';
-import { COMPARE_AND_SET_SCRIPT } from './scripts.js';
+import { COMPARE_AND_DELETE_SCRIPT, COMPARE_AND_SET_SCRIPT } from './scripts.js';
 
 // The two calls most deliveries make, without the store script (~10 µs of server time each):
 //
@@ -33,6 +33,17 @@ import { COMPARE_AND_SET_SCRIPT } from './scripts.js';
 /** What the fast path needs of the client: ioredis' binary-safe `callBuffer`. */
 export interface BufferClient extends ScriptClient {
   callBuffer(command: string, ...args: (string | Buffer)[]): Promise<unknown>;
+}
+
+/** An ioredis pipeline: commands queued, sent in one write, answered in order. */
+export interface BufferPipeline {
+  callBuffer(command: string, ...args: (string | Buffer)[]): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** A standalone client that can also pipeline (a Cluster pipeline must stay in one slot). */
+export interface PipelineClient extends BufferClient {
+  pipeline(): BufferPipeline;
 }
 
 /** What of an occurrence a completion keeps as the claim wrote it. */
@@ -75,6 +86,9 @@ function packOne(status: 1 | 2, token: number, claimed: Claimed, expiresAt: numb
   ]);
 }
 
+/** A value met that is not the store's: the script names it (a foreign value). */
+const FOREIGN = Symbol('foreign value');
+
 /** The fast path's answer when the script must judge: no round trip taken. */
 const TO_THE_SCRIPT: Promise<undefined> = Promise.resolve(undefined);
 /** The fast path's answer to a completion of a claim it did not write (or cannot complete): the script's. */
@@ -106,6 +120,81 @@ export class FastPath {
     return typeof (client as Partial<BufferClient>).callBuffer === 'function';
   }
 
+  /** Whether a client can pipeline a batch's claims (standalone servers only: see {@link claimMany}). */
+  static pipelines(client: ScriptClient, isCluster: boolean): boolean {
+    return !isCluster && typeof (client as Partial<PipelineClient>).pipeline === 'function';
+  }
+
+  /**
+   * Claims a batch's single-identity requests with one pipeline of `SET … NX GET`, in request
+   * order, and answers what the replies settle: a claim written, or a refusal read from the value
+   * met. Undefined for every request the store script must judge (several identities, a lapsed
+   * or own claim, another window, a foreign value), which the caller sends to it afterwards.
+   *
+   * The server runs a pipeline's commands in order, so a key repeated in the batch is met by its
+   * earlier request's claim exactly as the script, judging the batch in order, would meet it. A
+   * `SET NX` only writes an absent key: a request left to the script wrote nothing, and what a
+   * later request of its key answered is a refusal by what is there, which still stands.
+   *
+   * A batch the script would fail whole (a foreign value, a reply error) must change nothing, as
+   * the script's own failure does: when any reply is an error or a value that is not the store's,
+   * the claims this pipeline wrote are deleted again (each only while it holds exactly what it
+   * wrote, on a key that was absent) and the whole batch is left to the script.
+   * Standalone only: on a Cluster a pipeline must keep to one slot, and the script's plan does that.
+   */
+  claimMany(requests: readonly ClaimRequest[], redisKeys: readonly (string | undefined)[]): Promise<(ClaimOutcome | undefined)[]> {
+    // Filled, not sparse: callers walk it with array methods, which skip holes.
+    const unsettled = new Array<ClaimOutcome | undefined>(requests.length).fill(undefined);
+    if (!this.supported) return Promise.resolve(unsettled);
+    const now = this.now();
+    const token = Math.max(1, now * 1000);
+    const pipeline = (this.client as PipelineClient).pipeline();
+    const sent: { index: number; redisKey: string; written: Written }[] = [];
+    requests.forEach((request, index) => {
+      const redisKey = redisKeys[index];
+      if (redisKey === undefined) return;
+      const lifetime = claimLifetimeMs(request);
+      const claimed: Claimed = { claimedAt: now, leaseMs: request.leaseMs, anchor: request.window?.at, fingerprint: request.fingerprint, owner: request.owner };
+      const bytes = packOne(1, token, claimed, now + lifetime, undefined);
+      pipeline.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET');
+      sent.push({ index, redisKey, written: { fencingToken: token, bytes, claimed, expiresAt: now + lifetime } });
+    });
+    if (sent.length === 0) return Promise.resolve(unsettled);
+    return this.roundTrip(() => pipeline.exec()).then(async (replies) => {
+      if (replies === null || replies.length !== sent.length) return this.undo([], unsettled);
+      let clean = true;
+      const wrote: { redisKey: string; written: Written }[] = [];
+      sent.forEach(({ index, redisKey, written }, j) => {
+        const [error, reply] = replies[j]!;
+        if (error !== null && error !== undefined) {
+          // WRONGTYPE (a foreign value: the script names it) or a server without SET NX GET.
+          if (/syntax/i.test(error.message)) this.supported = false;
+          clean = false;
+          return;
+        }
+        const settled = this.settle(requests[index]!, redisKey, written, reply);
+        if (settled === FOREIGN) clean = false;
+        else unsettled[index] = settled;
+        if (settled !== FOREIGN && settled?.acquired === true) wrote.push({ redisKey, written });
+      });
+      return clean ? unsettled : this.undo(wrote, unsettled);
+    });
+  }
+
+  /**
+   * Deletes the claims a batch's pipeline wrote (see {@link claimMany}) and leaves every request
+   * to the script; throws when a deletion fails (those claims then lapse with their leases).
+   */
+  private async undo(wrote: readonly { redisKey: string; written: Written }[], outcomes: (ClaimOutcome | undefined)[]): Promise<(ClaimOutcome | undefined)[]> {
+    await Promise.all(
+      wrote.map(({ redisKey, written }) => {
+        this.forget(redisKey, written.fencingToken);
+        return this.roundTrip(() => runScript(this.client, COMPARE_AND_DELETE_SCRIPT, [redisKey], [written.bytes] as never));
+      }),
+    );
+    return outcomes.fill(undefined);
+  }
+
   /**
    * Claims one identity with a native SET, or answers its refusal from the value it met;
    * undefined when the store script must judge the claim.
@@ -132,15 +221,21 @@ export class FastPath {
 
   /** What the SET's reply means: the claim written (null), a refusal read from the value met, or undefined for the script. */
   private answer(request: ClaimRequest, redisKey: string, written: Written, reply: unknown): ClaimOutcome | undefined {
+    const settled = this.settle(request, redisKey, written, reply);
+    return settled === FOREIGN ? undefined : settled;
+  }
+
+  /** {@link answer}, telling a value that is not the store's ({@link FOREIGN}) from one the script must judge. */
+  private settle(request: ClaimRequest, redisKey: string, written: Written, reply: unknown): ClaimOutcome | undefined | typeof FOREIGN {
     const { fencingToken: token, claimed } = written;
     const now = claimed.claimedAt;
     if (reply === null) {
       this.remember(redisKey, written);
       return { acquired: true, fencingToken: token, record: newClaimRecord(request, token, now) };
     }
-    if (!Buffer.isBuffer(reply)) return undefined;
+    if (!Buffer.isBuffer(reply)) return FOREIGN;
     const occurrences = decodeHistory(request.key, reply);
-    if (occurrences === undefined) return undefined;
+    if (occurrences === undefined) return FOREIGN;
     const refusal = refusalOf([judgeIdentity(occurrences, identitiesOf(request)[0]!, request, now)]);
     return refusal === undefined ? undefined : { acquired: false, record: refusal };
   }

@@ -23,7 +23,7 @@ import {
   type VersionRecord,
   type VersionStore,
 } from '@idemkit/core';
-import { planBatch, runPlan } from './batches.js';
+import { planBatch, runPlan, type Plan, type Step } from './batches.js';
 import { claimPlanned, outcomeOf } from './claim-batch.js';
 import { completeAcrossSlots, extendAcrossSlots, releaseAcrossSlots } from './cross-slot.js';
 import { RoundTripDeadlines } from './deadline.js';
@@ -50,8 +50,10 @@ const MAX_ITEMS_PER_CALL = 256;
  * One Redis key per idemkit key holds its occurrence history and fencing counter. Every operation
  * is one Lua script run atomically on the server, in one round trip: a refused claim returns the
  * holder's record in the same reply, `complete` and `release` act only while the fencing token is
- * current, and fencing tokens never go back for a key, even after it expired. Batches take one
- * round trip on a standalone server and one per slot (at once) on a Cluster; an `anyOf` claim
+ * current, and fencing tokens never go back for a key, even after it expired. (The common single-key
+ * claim and completion skip the scripts: see src/fast-path.ts.) Batches take one round trip on a
+ * standalone server (a second one for requests a batch's pipeline of native claims cannot settle)
+ * and one per slot (at once) on a Cluster; an `anyOf` claim
  * whose identities live in several slots follows the protocol in docs/store-redis.md.
  *
  * @example
@@ -78,6 +80,8 @@ export class RedisStore implements IdempotencyStore, VersionStore {
   private readonly calls: ScriptCalls;
   /** Native-command claims and completions of single identities (fast-path.ts); off with `clock: 'server'`. */
   private readonly fast: FastPath | undefined;
+  /** Whether a batch's native claims go in one pipeline (a standalone server). */
+  private readonly pipelines: boolean;
 
   /** Wraps an ioredis client; validates the options and throws `ConfigError` naming a bad one. */
   constructor(options: RedisStoreOptions) {
@@ -109,6 +113,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
       clock === 'server' || !FastPath.fits(this.client)
         ? undefined
         : new FastPath(this.client, () => Math.floor(clock()), fenceGraceMs, (work) => this.roundTrip(work));
+    this.pipelines = FastPath.pipelines(this.client, this.isCluster);
   }
 
   /** The Redis key that holds `key`'s occurrences and fencing counter, e.g. for `redis-cli`. */
@@ -150,7 +155,11 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     return outcomeOf(request, identities, reply!);
   }
 
-  /** Claims a batch: one round trip on a standalone server, one per slot (at once) on a Cluster. */
+  /**
+   * Claims a batch. On a standalone server, one pipeline of native claims, and one script call more
+   * for the requests it cannot settle (docs/store-redis.md, Batches); on a Cluster, one script call
+   * per slot, at once.
+   */
   async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     return this.claimBatch('claimMany', requests);
   }
@@ -262,7 +271,19 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     requests.forEach(assertValidClaim);
     if (requests.length === 0) return [];
     const placed = requests.map((request) => this.placeClaim(request));
-    return claimPlanned(operation, this.calls, requests, placed, this.plan(placed));
+    if (this.fast === undefined || !this.pipelines) return claimPlanned(operation, this.calls, requests, placed, this.plan(placed));
+    // One pipeline of native claims first; the requests it cannot settle go to the script, in order.
+    const fast = this.fast;
+    const settled = await this.boundary(operation, () =>
+      fast.claimMany(
+        requests,
+        placed.map((identities) => (identities.length === 1 ? identities[0]!.redisKey : undefined)),
+      ),
+    );
+    const left: number[] = [];
+    for (let i = 0; i < requests.length; i++) if (settled[i] === undefined) left.push(i);
+    if (left.length === 0) return settled as ClaimOutcome[];
+    return claimPlanned(operation, this.calls, requests, placed, remap(this.plan(left.map((i) => placed[i]!)), left), settled);
   }
 
   private async completeBatch(operation: string, requests: readonly CompleteRequest[]): Promise<CompleteOutcome[]> {
@@ -336,6 +357,15 @@ export class RedisStore implements IdempotencyStore, VersionStore {
       throw toStoreError(operation, error);
     });
   }
+}
+
+/** A plan made for a subset of a batch, its indexes turned back into the batch's own. */
+function remap(plan: Plan, indexes: readonly number[]): Plan {
+  return plan.map((lanes) =>
+    lanes.map((steps) =>
+      steps.map((step): Step => (step.kind === 'call' ? { kind: 'call', indexes: step.indexes.map((j) => indexes[j]!) } : { kind: 'spread', index: indexes[step.index]! })),
+    ),
+  );
 }
 
 function inOneSlot(identities: readonly Placed[]): boolean {

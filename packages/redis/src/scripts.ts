@@ -46,8 +46,14 @@ export const COMPARE_AND_SET_SCRIPT = script(
   `if redis.pcall('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`,
 );
 
+/**
+ * Undoes a batch's native claim (fast-path.ts): deletes KEYS[1] if it still holds exactly ARGV[1],
+ * the value the claim wrote on a key that was absent. Reply 1 when deleted, 0 otherwise.
+ */
+export const COMPARE_AND_DELETE_SCRIPT = script(`if redis.pcall('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end return 0`);
+
 /** Every script the store runs, e.g. to load them all on a node. */
-export const STORE_SCRIPTS: readonly LuaScript[] = [CLAIM_SCRIPT, WRITE_SCRIPT, VERSION_SCRIPT, COMPARE_AND_SET_SCRIPT];
+export const STORE_SCRIPTS: readonly LuaScript[] = [CLAIM_SCRIPT, WRITE_SCRIPT, VERSION_SCRIPT, COMPARE_AND_SET_SCRIPT, COMPARE_AND_DELETE_SCRIPT];
 
 /** The script that runs an operation. */
 export function scriptFor(op: StoreOp): LuaScript {

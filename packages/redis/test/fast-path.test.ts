@@ -5,6 +5,8 @@ import { RedisStore } from '../src/index.js';
 import { pack, unpack, PackError, type PackedValue } from '../src/msgpack.js';
 import { close, runPrefix, standaloneClient, uniqueKey } from './support/clients.js';
 import { decodeValue } from './support/decode-value.js';
+import { names, recordCommands } from './support/command-log.js';
+import { COMPARE_AND_SET_SCRIPT } from '../src/scripts.js';
 
 // The fast path (src/fast-path.ts) writes and reads the store's values in JavaScript; the scripts
 // read and write them with Redis' cmsgpack. Both must agree byte for byte on meaning.
@@ -152,3 +154,92 @@ describe('the fast path on the real server', () => {
     }
   });
 });
+
+describe("a batch's native claims: one pipeline, the rest to the script", () => {
+  const clock = manualClock();
+  const claimOf = (key: string, owner?: string) => ({ key, leaseMs: 10_000, retentionMs: 60_000, ...(owner === undefined ? {} : { owner }) });
+
+  it('answers fresh keys, completed keys and running claims from the pipeline alone, a repeat by its earlier item', async () => {
+    const client = standaloneClient();
+    const log = recordCommands(client);
+    const store = new RedisStore({ client, prefix: runPrefix(), clock: clock.now });
+    try {
+      const [done, running, fresh] = [uniqueKey('b-done'), uniqueKey('b-running'), uniqueKey('b-fresh')];
+      const first = await store.claim(claimOf(done));
+      if (!first.acquired) throw new Error('expected the claim to acquire');
+      await store.complete({ key: done, fencingToken: first.fencingToken, result: '"r"', retentionMs: 60_000 });
+      await store.claim(claimOf(running, 'someone-else'));
+      let outcomes: Awaited<ReturnType<typeof store.claimMany>> = [];
+      const sent = await log.during(async () => {
+        outcomes = await store.claimMany([claimOf(done, 'me/0'), claimOf(running, 'me/1'), claimOf(fresh, 'me/2'), claimOf(fresh, 'me/3')]);
+      });
+      expect(names(sent)).toEqual(['set', 'set', 'set', 'set']);
+      expect(outcomes.map((outcome) => outcome.acquired)).toEqual([false, false, true, false]);
+      expect(outcomes[0]!.record).toMatchObject({ status: 'completed', result: '"r"' });
+      expect(outcomes[1]!.record).toMatchObject({ status: 'in_progress', owner: 'someone-else' });
+      // The repeat met its earlier item's claim, as the script judging the batch in order would.
+      expect(outcomes[3]!.record).toEqual(outcomes[2]!.record);
+      // What the pipeline wrote is what the script reads.
+      expect(await store.get(fresh)).toEqual(outcomes[2]!.record);
+    } finally {
+      await close(client);
+    }
+  });
+
+  it('sends a lapsed claim to the script, which takes it over, and completes pipeline claims by compare-and-set', async () => {
+    const client = standaloneClient();
+    const log = recordCommands(client);
+    const store = new RedisStore({ client, prefix: runPrefix(), clock: clock.now });
+    try {
+      const [lapsed, fresh] = [uniqueKey('b-lapsed'), uniqueKey('b-fresh2')];
+      const old = await store.claim({ ...claimOf(lapsed, 'crashed'), leaseMs: 1_000 });
+      if (!old.acquired) throw new Error('expected the claim to acquire');
+      clock.advance(1_001);
+      let outcomes: Awaited<ReturnType<typeof store.claimMany>> = [];
+      const sent = await log.during(async () => {
+        outcomes = await store.claimMany([claimOf(lapsed, 'me/0'), claimOf(fresh, 'me/1')]);
+      });
+      expect(names(sent)).toEqual(['set', 'set', 'evalsha']);
+      expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
+      expect(outcomes[0]!.record.fencingToken).toBeGreaterThan(old.fencingToken);
+      const completed = await log.during(() =>
+        store.complete({ key: fresh, fencingToken: outcomes[1]!.record.fencingToken, result: '"ok"', retentionMs: 60_000 }),
+      );
+      expect(completed.map((args) => args.slice(0, 2))).toEqual([['evalsha', COMPARE_AND_SET_SCRIPT.sha]]);
+      expect(await store.get(fresh)).toMatchObject({ status: 'completed', result: '"ok"' });
+    } finally {
+      await close(client);
+    }
+  });
+
+  it('when the script call after the pipeline gets no reply, releases what the pipeline claimed and says so', async () => {
+    const client = standaloneClient();
+    let lose = true;
+    const lossy = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === 'evalsha') {
+          return (...args: unknown[]) => {
+            if (!lose) return (target.evalsha as (...a: unknown[]) => Promise<unknown>)(...args);
+            lose = false;
+            return Promise.reject(new Error('Connection is closed.'));
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = new RedisStore({ client: lossy, prefix: runPrefix(), clock: clock.now });
+    try {
+      const [fresh, spread] = [uniqueKey('b-released'), uniqueKey('b-anyof')];
+      const error = await store.claimMany([claimOf(fresh), { ...claimOf(spread), also: [{ key: `${spread}:also` }] }]).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).toMatchObject({ name: 'PartialClaimError', released: [0], stillClaimed: [], unknown: [1] });
+      expect(await store.get(fresh)).toBeUndefined();
+    } finally {
+      await close(client);
+    }
+  });
+});
+

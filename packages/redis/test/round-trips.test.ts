@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { encodeVersion, type ClaimOutcome } from '@idemkit/core';
 import { manualClock } from '@idemkit/core/testing';
@@ -199,16 +199,19 @@ describe('batches (standalone)', () => {
   });
   afterAll(() => s?.closeAll());
 
-  it('claimMany and completeMany of an SQS batch of 10 are one command each', async () => {
+  it('claimMany of an SQS batch of 10 is one pipeline of native claims, completeMany one script call', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => uniqueKey(`sqs-${i}`));
     let tokens: number[] = [];
+    const pipelines = vi.spyOn(s.client as Redis, 'pipeline');
     const claimed = await s.log.during(async () => {
       const outcomes = await s.store.claimMany(keys.map(claimOf));
       expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
       tokens = outcomes.map((outcome) => outcome.record.fencingToken);
     });
-    expect(names(claimed)).toEqual(['evalsha']);
-    for (const key of keys) expect(claimed[0]!.some((arg) => arg.includes(key))).toBe(true);
+    expect(pipelines).toHaveBeenCalledTimes(1);
+    pipelines.mockRestore();
+    expect(names(claimed)).toEqual(Array(10).fill('set'));
+    keys.forEach((key, i) => expect(claimed[i]!.some((arg) => arg.includes(key))).toBe(true));
 
     const completed = await s.log.during(async () => {
       const outcomes = await s.store.completeMany(keys.map((key, i) => ({ key, fencingToken: tokens[i]!, result: `${i}`, retentionMs: RETENTION })));
@@ -217,7 +220,7 @@ describe('batches (standalone)', () => {
     expect(names(completed)).toEqual(['evalsha']);
   });
 
-  it('a batch of 600 goes in calls of at most 256 items, in order, so a key repeated across calls is still acquired once', async () => {
+  it('a batch of 600 is one pipeline, in order, so a key repeated in it is acquired once', async () => {
     const keys = Array.from({ length: 600 }, (_, i) => uniqueKey(`big-${i}`));
     keys[300] = keys[0]!;
     const calls = await s.log.during(async () => {
@@ -225,6 +228,16 @@ describe('batches (standalone)', () => {
       expect(outcomes.filter((outcome) => !outcome.acquired)).toHaveLength(1);
       expect(outcomes[300]).toMatchObject({ acquired: false, record: { fencingToken: outcomes[0]!.record.fencingToken } });
     });
-    expect(names(calls)).toEqual(['evalsha', 'evalsha', 'evalsha']);
+    expect(names(calls)).toEqual(Array(600).fill('set'));
+  });
+
+  it('a batch that needs the script sends only those items to it (in calls of at most 256), after the pipeline', async () => {
+    const keys = Array.from({ length: 600 }, (_, i) => uniqueKey(`mixed-${i}`));
+    // Every request an anyOf claim: the pipeline takes single identities only.
+    const calls = await s.log.during(async () => {
+      const outcomes = await s.store.claimMany(keys.map((key, i) => (i % 2 === 0 ? claimOf(key) : { ...claimOf(key), also: [{ key: `${key}:also` }] })));
+      expect(outcomes.every((outcome) => outcome.acquired)).toBe(true);
+    });
+    expect(names(calls)).toEqual([...Array(300).fill('set'), 'evalsha', 'evalsha']);
   });
 });
