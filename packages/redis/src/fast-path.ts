@@ -147,38 +147,58 @@ export class FastPath {
     const unsettled = new Array<ClaimOutcome | undefined>(requests.length).fill(undefined);
     if (!this.supported) return Promise.resolve(unsettled);
     const now = this.now();
-    const token = Math.max(1, now * 1000);
     const pipeline = (this.client as PipelineClient).pipeline();
     const sent: { index: number; redisKey: string; written: Written }[] = [];
     requests.forEach((request, index) => {
       const redisKey = redisKeys[index];
       if (redisKey === undefined) return;
-      const lifetime = claimLifetimeMs(request);
-      const claimed: Claimed = { claimedAt: now, leaseMs: request.leaseMs, anchor: request.window?.at, fingerprint: request.fingerprint, owner: request.owner };
-      const bytes = packOne(1, token, claimed, now + lifetime, undefined);
-      pipeline.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET');
-      sent.push({ index, redisKey, written: { fencingToken: token, bytes, claimed, expiresAt: now + lifetime } });
+      const { written, px } = this.fresh(request, now);
+      pipeline.callBuffer('SET', redisKey, written.bytes, 'PX', px, 'NX', 'GET');
+      sent.push({ index, redisKey, written });
     });
     if (sent.length === 0) return Promise.resolve(unsettled);
     return this.roundTrip(() => pipeline.exec()).then(async (replies) => {
-      if (replies === null || replies.length !== sent.length) return this.undo([], unsettled);
+      // Never for a pipeline; nothing is known of its replies, so the script judges every request.
+      if (replies === null || replies.length !== sent.length) return unsettled;
       let clean = true;
       const wrote: { redisKey: string; written: Written }[] = [];
       sent.forEach(({ index, redisKey, written }, j) => {
         const [error, reply] = replies[j]!;
         if (error !== null && error !== undefined) {
-          // WRONGTYPE (a foreign value: the script names it) or a server without SET NX GET.
-          if (/syntax/i.test(error.message)) this.supported = false;
+          this.noteRefused(error);
           clean = false;
           return;
         }
         const settled = this.settle(requests[index]!, redisKey, written, reply);
-        if (settled === FOREIGN) clean = false;
-        else unsettled[index] = settled;
-        if (settled !== FOREIGN && settled?.acquired === true) wrote.push({ redisKey, written });
+        if (settled === FOREIGN) {
+          clean = false;
+          return;
+        }
+        unsettled[index] = settled;
+        if (settled?.acquired === true) wrote.push({ redisKey, written });
       });
       return clean ? unsettled : this.undo(wrote, unsettled);
     });
+  }
+
+  /**
+   * The value a fresh claim of `request` writes at `now`, and its key's expiry (PX). Its token is
+   * the floor now × 1000: an absent key has no counter left.
+   */
+  private fresh(request: ClaimRequest, now: number): { written: Written; px: string } {
+    const token = Math.max(1, now * 1000);
+    const lifetime = claimLifetimeMs(request);
+    const claimed: Claimed = { claimedAt: now, leaseMs: request.leaseMs, anchor: request.window?.at, fingerprint: request.fingerprint, owner: request.owner };
+    const written: Written = { fencingToken: token, bytes: packOne(1, token, claimed, now + lifetime, undefined), claimed, expiresAt: now + lifetime };
+    return { written, px: String(lifetime + this.graceMs) };
+  }
+
+  /**
+   * A reply error to `SET … NX GET`: WRONGTYPE (a foreign value: the script names it), or a server
+   * without `SET … NX GET` (a syntax error), after which the scripts do everything.
+   */
+  private noteRefused(error: Error): void {
+    if (/syntax/i.test(error.message)) this.supported = false;
   }
 
   /**
@@ -202,18 +222,14 @@ export class FastPath {
   claim(request: ClaimRequest, redisKey: string): Promise<ClaimOutcome | undefined> {
     if (!this.supported) return TO_THE_SCRIPT;
     const now = this.now();
-    const token = Math.max(1, now * 1000);
-    const lifetime = claimLifetimeMs(request);
-    const claimed: Claimed = { claimedAt: now, leaseMs: request.leaseMs, anchor: request.window?.at, fingerprint: request.fingerprint, owner: request.owner };
-    const bytes = packOne(1, token, claimed, now + lifetime, undefined);
+    const { written, px } = this.fresh(request, now);
     // A `then` rather than an async frame: with promise hooks on (any AsyncLocalStorage), every
     // frame and await is a promise more, and this is on the way of nearly every delivery.
-    return this.roundTrip(() => this.client.callBuffer('SET', redisKey, bytes, 'PX', String(lifetime + this.graceMs), 'NX', 'GET')).then(
-      (reply) => this.answer(request, redisKey, { fencingToken: token, bytes, claimed, expiresAt: now + lifetime }, reply),
+    return this.roundTrip(() => this.client.callBuffer('SET', redisKey, written.bytes, 'PX', px, 'NX', 'GET')).then(
+      (reply) => this.answer(request, redisKey, written, reply),
       (error: unknown) => {
         if (!isReplyError(error)) throw error;
-        // WRONGTYPE (a foreign value: the script names it) or a server without SET NX GET.
-        if (/syntax/i.test((error as Error).message)) this.supported = false;
+        this.noteRefused(error as Error);
         return undefined;
       },
     );
