@@ -34,7 +34,7 @@ const PER_CALL_WORK: Record<string, string> = {
   postgres: 'the claim function (advisory lock, token sequence, take-over rules)',
 };
 
-/** An SQS batch on Redis is claimed by one script call that judges every record in Lua. */
+/** Where an SQS batch's time goes on Redis now that its claims are one pipeline of native commands. */
 const BATCH_WORK: Record<string, string> = {
   redis: 'client CPU per record (bodies parsed and judged against each other, a claim request and an outcome each: ~1 ms a batch of 10 against raw\'s ~0.5 ms)',
 };
