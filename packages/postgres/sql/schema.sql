@@ -187,5 +187,72 @@ BEGIN
 END
 $idemkit$;
 
--- Written last: migrate() reads it (without taking a lock) to know the schema is current.
+-- Claims one request with a single identity: the batch function's statements for one identity,
+-- with scalar parameters (see idemkit_records_claim for why it is a function).
+CREATE OR REPLACE FUNCTION "public"."idemkit_records_claim_one"(
+  p_lease_ms int8, p_retention_ms int8, p_fingerprint text, p_owner text,
+  p_key text, p_window_at float8, p_window_ms float8, p_now int8
+) RETURNS TABLE (
+  item int4, acquired boolean, key text, status text, fencing_token bigint, lease_expires_at bigint,
+  expires_at bigint, fingerprint text, result text, window_anchor double precision, claimed_at bigint, owner text
+) LANGUAGE plpgsql VOLATILE AS $idemkit$
+#variable_conflict use_column
+DECLARE
+  v_now    bigint;
+  v_row    record;
+  v_prune  boolean;
+  v_locked boolean := false;
+BEGIN
+  -- Reads after the lock see newer commits only under READ COMMITTED (a REPEATABLE READ snapshot
+  -- would predate a claim committed while this one waited).
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION USING ERRCODE = '0A000',
+      MESSAGE = 'idemkit claims need READ COMMITTED, not ' || current_setting('transaction_isolation');
+  END IF;
+  PERFORM pg_advisory_xact_lock(-1268257866, hashtext(p_key));
+  v_now := coalesce(p_now, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+  LOOP
+    v_prune := false;
+    SELECT o.*, (o.expires_at > v_now AND NOT (o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner, false)))) AS blocking, o.expires_at > v_now AS live
+          INTO v_row
+        FROM "public"."idemkit_records" AS o
+        WHERE o.key = p_key AND (o.expires_at <= v_now OR (p_window_at IS NULL OR o.window_anchor IS NULL OR abs(p_window_at - o.window_anchor) < p_window_ms))
+        ORDER BY blocking DESC, live DESC, o.status <> 'completed', o.fencing_token
+        LIMIT 1;
+    EXIT WHEN NOT FOUND;
+    IF v_row.blocking THEN
+      item := 1; acquired := false; key := v_row.key; status := v_row.status;
+          fencing_token := v_row.fencing_token; lease_expires_at := v_row.lease_expires_at; expires_at := v_row.expires_at;
+          fingerprint := v_row.fingerprint; result := v_row.result; window_anchor := v_row.window_anchor;
+          claimed_at := v_row.claimed_at; owner := v_row.owner;
+          RETURN NEXT;
+      RETURN;
+    END IF;
+    v_prune := true;
+    EXIT WHEN NOT v_row.live OR v_locked;
+    -- The claim about to be replaced: lock it, then judge again with a fresh snapshot.
+    PERFORM 1 FROM "public"."idemkit_records" AS o
+    WHERE o.key = p_key AND o.expires_at > v_now AND (p_window_at IS NULL OR o.window_anchor IS NULL OR abs(p_window_at - o.window_anchor) < p_window_ms) AND o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner, false))
+    ORDER BY o.fencing_token
+    FOR UPDATE OF o;
+    v_locked := true;
+  END LOOP;
+  IF v_prune THEN
+    DELETE FROM "public"."idemkit_records" AS o WHERE o.key = p_key AND (o.expires_at <= v_now OR ((p_window_at IS NULL OR o.window_anchor IS NULL OR abs(p_window_at - o.window_anchor) < p_window_ms) AND o.status = 'in_progress' AND (o.lease_expires_at <= v_now OR coalesce(o.owner = p_owner, false))));
+  END IF;
+  INSERT INTO "public"."idemkit_records" AS o (key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner)
+      VALUES (p_key, 'in_progress', nextval('"public"."idemkit_records_fencing_token_seq"'), v_now + p_lease_ms,
+              v_now + greatest(p_lease_ms, p_retention_ms), p_fingerprint, NULL,
+              p_window_at, v_now, p_owner)
+      RETURNING o.key, o.status, o.fencing_token, o.lease_expires_at, o.expires_at, o.fingerprint, o.result,
+                o.window_anchor, o.claimed_at, o.owner
+      INTO key, status, fencing_token, lease_expires_at, expires_at, fingerprint, result, window_anchor, claimed_at, owner;
+      item := 1;
+      acquired := true;
+      RETURN NEXT;
+END
+$idemkit$;
+
+-- Written last: migrate() reads them (without taking a lock) to know the schema is current.
+COMMENT ON FUNCTION "public"."idemkit_records_claim_one" IS 'idemkit schema 2';
 COMMENT ON FUNCTION "public"."idemkit_records_claim" IS 'idemkit schema 2';

@@ -44,14 +44,15 @@ export async function migrateSchema(client: PgQueryable, names: ResolvedNames, o
 }
 
 /**
- * Whether the claim function carries this release's mark (written last by the DDL, so the whole
- * schema committed). A mark from a newer release is an error: running this release's DDL would
- * take the schema back.
+ * Whether both claim functions carry this release's mark (written last by the DDL, so the whole
+ * schema committed). A schema 2 made before the single claim function existed lacks its mark, so
+ * the DDL runs and adds it. A mark from a newer release is an error: running this release's DDL
+ * would take the schema back.
  */
 async function isCurrent(client: PgQueryable, names: ResolvedNames): Promise<boolean> {
-  const { rows } = await client.query({ text: schemaMarkQuery, values: [names.schema, names.claimFunction] });
-  const mark = (rows[0] as { mark: string | null } | undefined)?.mark ?? undefined;
-  if (mark === SCHEMA_MARK) return true;
+  const { rows } = await client.query({ text: schemaMarkQuery, values: [names.schema, [names.claimFunction, names.claimOneFunction]] });
+  const marks = new Map((rows as Array<{ name: string; mark: string | null }>).map((row) => [row.name, row.mark ?? undefined]));
+  const mark = marks.get(names.claimFunction);
   const version = Number(/^idemkit schema (\d+)$/.exec(mark ?? '')?.[1] ?? 0);
   if (version > SCHEMA_VERSION) {
     throw new IdempotencyStoreError(
@@ -61,7 +62,7 @@ async function isCurrent(client: PgQueryable, names: ResolvedNames): Promise<boo
       { retryable: false },
     );
   }
-  return false;
+  return mark === SCHEMA_MARK && marks.get(names.claimOneFunction) === SCHEMA_MARK;
 }
 
 function sqlState(error: unknown): string | undefined {

@@ -332,6 +332,9 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
   private async claimBatch(operation: string, requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     requests.forEach(assertValidClaim);
     if (requests.length === 0) return [];
+    if (requests.length === 1 && (requests[0]!.also === undefined || requests[0]!.also.length === 0)) {
+      return [await this.claimOne(operation, requests[0]!)];
+    }
     const identities = requests.map(identitiesOf);
     const first: number[] = [];
     let next = 1;
@@ -357,6 +360,21 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
       byItem.set(item, [...(byItem.get(item) ?? []), row]);
     }
     return requests.map((request, i) => outcomeOf(request, byItem.get(i + 1) ?? []));
+  }
+
+  /** One request with one identity, through the single claim function: the same decision, with scalar parameters. */
+  private async claimOne(operation: string, request: ClaimRequest): Promise<ClaimOutcome> {
+    const { rows } = await this.run(operation, this.statements.claimOne, [
+      request.leaseMs,
+      request.retentionMs,
+      request.fingerprint ?? null,
+      request.owner ?? null,
+      request.key,
+      request.window?.at ?? null,
+      request.window?.windowMs ?? null,
+      this.now(),
+    ]);
+    return outcomeOf(request, rows as ClaimRow[]);
   }
 
   private async completeBatch(operation: string, requests: readonly CompleteRequest[]): Promise<CompleteOutcome[]> {

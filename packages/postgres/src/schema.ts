@@ -1,4 +1,4 @@
-import { claimFunctionSql } from './claim-function.js';
+import { claimFunctionSql, claimOneFunctionSql } from './claim-function.js';
 import { assertIdentifier, derivedName, lockClass, quoteIdentifier } from './identifiers.js';
 import type { SchemaNames } from './types.js';
 
@@ -9,8 +9,12 @@ export const DEFAULT_TABLE = 'idemkit_records';
 
 /**
  * The shape this release reads and writes. 1 was the first release (one row per key); 2 keeps one
- * row per occurrence, a versions table and the claim function. `migrate()` compares it with the
- * comment on the claim function, which the DDL writes last.
+ * row per occurrence, a versions table and the claim functions. `migrate()` compares it with the
+ * comments on the claim functions, which the DDL writes last.
+ *
+ * The single claim function (`<table>_claim_one`) came later within schema 2: it adds nothing a
+ * release without it reads or writes, so such a release keeps working beside it, and `migrate()`
+ * of this release adds it to a schema 2 that lacks it.
  */
 export const SCHEMA_VERSION = 2;
 
@@ -38,6 +42,10 @@ export interface ResolvedNames {
   claimFunction: string;
   /** `"schema"."<table>_claim"`. */
   qualifiedClaimFunction: string;
+  /** `<table>_claim_one`, unquoted: the single claim function's name, as the catalog holds it. */
+  claimOneFunction: string;
+  /** `"schema"."<table>_claim_one"`. */
+  qualifiedClaimOneFunction: string;
   /** First half of the advisory-lock key claims take per key (the second is `hashtext(key)`). */
   claimLockClass: number;
   /** Same, for version claims per entity. */
@@ -57,6 +65,7 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
   assertIdentifier('table', table);
   const qualify = (name: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
   const claimFunction = derivedName(table, 'claim');
+  const claimOneFunction = derivedName(table, 'claim_one');
   return {
     schema,
     table,
@@ -67,6 +76,8 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
     qualifiedVersions: qualify(derivedName(table, 'versions')),
     claimFunction,
     qualifiedClaimFunction: qualify(claimFunction),
+    claimOneFunction,
+    qualifiedClaimOneFunction: qualify(claimOneFunction),
     claimLockClass: lockClass(`${schema}.${table}`),
     // Identifiers hold no dots, so these texts never equal another table's `schema.table`.
     versionLockClass: lockClass(`${schema}.${table}.versions`),
@@ -157,7 +168,9 @@ CREATE TABLE IF NOT EXISTS ${versions} (
   expires_at               bigint           NOT NULL
 );`,
     claimFunctionSql(resolved),
-    `-- Written last: migrate() reads it (without taking a lock) to know the schema is current.
+    claimOneFunctionSql(resolved),
+    `-- Written last: migrate() reads them (without taking a lock) to know the schema is current.
+COMMENT ON FUNCTION ${resolved.qualifiedClaimOneFunction} IS '${SCHEMA_MARK}';
 COMMENT ON FUNCTION ${resolved.qualifiedClaimFunction} IS '${SCHEMA_MARK}';`,
   ];
   return `${statements.filter((statement) => statement !== undefined).join('\n\n')}\n`;

@@ -1,4 +1,4 @@
-import { CLAIM_PARAMETERS } from './claim-function.js';
+import { CLAIM_ONE_PARAMETERS, CLAIM_PARAMETERS } from './claim-function.js';
 import { RECORD_COLUMNS, VERSION_COLUMNS, columnsOf } from './records.js';
 import type { ResolvedNames } from './schema.js';
 
@@ -14,6 +14,8 @@ const nowOf = (parameter: number) =>
 export interface StoreStatements {
   /** Calls the claim function (see claim-function.ts); parameters as {@link CLAIM_PARAMETERS}. */
   claim: string;
+  /** Calls the single claim function, for one request with one identity; parameters as {@link CLAIM_ONE_PARAMETERS}. */
+  claimOne: string;
   /**
    * Completes one claim with a single identity: `$1` key, `$2` token, `$3` result, `$4` retention ms, `$5` now.
    * Updates one row (completed) or none (the claim is gone: read {@link currentOne} for the error).
@@ -81,8 +83,9 @@ export interface StoreStatements {
  */
 export function storeStatements(names: ResolvedNames): StoreStatements {
   const { qualifiedTable: table, qualifiedVersions: versions, qualifiedSequence: sequence } = names;
-  const parameters = CLAIM_PARAMETERS.map((type, i) => `$${i + 1}::${type}`).join(', ');
-  const claim = `SELECT * FROM ${names.qualifiedClaimFunction}(${parameters})`;
+  const call = (fn: string, types: readonly string[]) => `SELECT * FROM ${fn}(${types.map((type, i) => `$${i + 1}::${type}`).join(', ')})`;
+  const claim = call(names.qualifiedClaimFunction, CLAIM_PARAMETERS);
+  const claimOne = call(names.qualifiedClaimOneFunction, CLAIM_ONE_PARAMETERS);
 
   // The key's live occurrence a refused completion reports: the one with the token if it lives,
   // else the newest. Read on its own (currentOne) or beside each item of a batch (currentOf).
@@ -259,6 +262,7 @@ WHERE entity = $1 AND fencing_token = $2 AND pending_version IS NOT NULL AND exp
 
   return {
     claim,
+    claimOne,
     completeOne,
     currentOne,
     completeMany,
@@ -275,10 +279,13 @@ WHERE entity = $1 AND fencing_token = $2 AND pending_version IS NOT NULL AND exp
   };
 }
 
-/** What migrate() reads first, without taking a lock: the mark on the claim function, if it exists. `$1` schema, `$2` function. */
-export const schemaMarkQuery = `SELECT obj_description(p.oid, 'pg_proc') AS mark
+/**
+ * What migrate() reads first, without taking a lock: the mark on each claim function that exists.
+ * `$1` schema, `$2` the function names (text[]); one row per function found, `name` and `mark`.
+ */
+export const schemaMarkQuery = `SELECT p.proname::text AS name, obj_description(p.oid, 'pg_proc') AS mark
 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
-WHERE n.nspname = $1 AND p.proname = $2`;
+WHERE n.nspname = $1 AND p.proname = ANY ($2::text[])`;
 
 /**
  * The DDL as one simple query, so it runs in one implicit transaction: wait (up to `waitMs`) for

@@ -102,9 +102,14 @@ describe('PostgresStore round trips', () => {
         await prepared.complete({ key, fencingToken: tokenOf(outcome!), result: '"p"', retentionMs: 60_000 });
         expect((await prepared.claim(request(key))).record.result).toBe('"p"');
       }
+      // A request with one identity, alone or as a batch of one, goes to the single claim function.
       const names = named.sent.map((config) => config.name);
-      expect(names.every((name) => /^idemkit_(claim|completeOne)_[0-9a-f]{16}$/.test(name ?? ''))).toBe(true);
+      expect(names.every((name) => /^idemkit_(claimOne|completeOne)_[0-9a-f]{16}$/.test(name ?? ''))).toBe(true);
       expect(new Set(names).size).toBe(2);
+      // Two requests go to the batch function, in one statement.
+      await prepared.claimMany([request(`rt:${randomUUID()}`), request(`rt:${randomUUID()}`)]);
+      expect(named.sent.at(-1)!.name).toMatch(/^idemkit_claim_[0-9a-f]{16}$/);
+      expect(named.sent).toHaveLength(names.length + 1);
     } finally {
       single.release();
     }
