@@ -261,18 +261,74 @@ export class FastPath {
    * false when the store script must do it (anything else happened to the key, or it is unknown here).
    */
   complete(request: CompleteRequest, redisKey: string): Promise<boolean> {
-    if (request.also !== undefined && request.also.length > 0) return NOT_WRITTEN_HERE;
-    const written = this.written.get(redisKey);
-    if (written === undefined || written.fencingToken !== request.fencingToken) return NOT_WRITTEN_HERE;
-    // Whatever the answer, a retry of this completion goes through the script.
-    this.written.delete(redisKey);
-    const now = this.now();
-    // Past its retention a claim is refused by the script, even if the server still holds it.
-    if (written.expiresAt <= now) return NOT_WRITTEN_HERE;
-    const completed = packOne(2, request.fencingToken, written.claimed, now + request.retentionMs, request.result);
-    const px = String(request.retentionMs + this.graceMs);
+    const swap = this.swapOf(request, redisKey, this.now());
+    if (swap === undefined) return NOT_WRITTEN_HERE;
     // A `then`, not an async frame (see claim).
-    return this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], [written.bytes, completed, px] as never)).then(isSwapped);
+    return this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], swap as never)).then(isSwapped);
+  }
+
+  /**
+   * Completes, with one pipeline of compare-and-sets, the claims of a batch this client wrote
+   * (`redisKeys[i]` undefined: not a single-identity completion); per request, whether it
+   * completed here. The others — not written here, or the key holds anything else — are left to
+   * the store script, which completes them or says why not. When the pipeline's replies are lost
+   * nothing is known of them, so every request is left to the script: one whose compare-and-set
+   * landed then meets its own completion, which core takes for the completion it is.
+   */
+  completeMany(requests: readonly CompleteRequest[], redisKeys: readonly (string | undefined)[]): Promise<boolean[]> {
+    const done = new Array<boolean>(requests.length).fill(false);
+    const now = this.now();
+    const pipeline = (this.client as PipelineClient).pipeline();
+    const sent: { index: number; redisKey: string; swap: [Buffer, Buffer, string] }[] = [];
+    requests.forEach((request, index) => {
+      const redisKey = redisKeys[index];
+      const swap = redisKey === undefined ? undefined : this.swapOf(request, redisKey, now);
+      if (swap === undefined) return;
+      pipeline.callBuffer('EVALSHA', COMPARE_AND_SET_SCRIPT.sha, '1', redisKey!, ...swap);
+      sent.push({ index, redisKey: redisKey!, swap });
+    });
+    if (sent.length === 0) return Promise.resolve(done);
+    return this.roundTrip(() => pipeline.exec()).then(
+      async (replies) => {
+        if (replies === null || replies.length !== sent.length) return done;
+        const unloaded: Promise<void>[] = [];
+        sent.forEach(({ index, redisKey, swap }, j) => {
+          const [error, reply] = replies[j]!;
+          if (error === null || error === undefined) {
+            done[index] = isSwapped(reply);
+          } else if (error.message.startsWith('NOSCRIPT')) {
+            // A server that has not loaded the script yet (new, flushed, failed over): sent once
+            // more on its own, which loads it, so the next batch's pipeline finds it.
+            unloaded.push(
+              this.roundTrip(() => runScript(this.client, COMPARE_AND_SET_SCRIPT, [redisKey], swap as never)).then(
+                (swapped) => void (done[index] = isSwapped(swapped)),
+                // Not known to have landed: the store script decides.
+                () => undefined,
+              ),
+            );
+          }
+        });
+        await Promise.all(unloaded);
+        return done;
+      },
+      () => done,
+    );
+  }
+
+  /**
+   * The compare-and-set that completes `request`'s claim, if this client wrote it with the native
+   * claim and it is still within its retention: the bytes written, the completed value, its PX.
+   * Forgets the claim either way: a retry of this completion goes through the script.
+   */
+  private swapOf(request: CompleteRequest, redisKey: string, now: number): [Buffer, Buffer, string] | undefined {
+    if (request.also !== undefined && request.also.length > 0) return undefined;
+    const written = this.written.get(redisKey);
+    if (written === undefined || written.fencingToken !== request.fencingToken) return undefined;
+    this.written.delete(redisKey);
+    // Past its retention a claim is refused by the script, even if the server still holds it.
+    if (written.expiresAt <= now) return undefined;
+    const completed = packOne(2, request.fencingToken, written.claimed, now + request.retentionMs, request.result);
+    return [written.bytes, completed, String(request.retentionMs + this.graceMs)];
   }
 
   /** Drops what was remembered of a claim whose value is about to change (released, extended). */

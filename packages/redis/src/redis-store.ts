@@ -290,10 +290,22 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     requests.forEach(assertValidCompletion);
     if (requests.length === 0) return [];
     const placed = requests.map((request) => this.placeTokens(request, request.also));
-    for (const [i, request] of requests.entries()) this.fast?.forget(placed[i]![0]!.redisKey, request.fencingToken);
     const outcomes = new Array<CompleteOutcome>(requests.length);
+    // The claims the batch pipeline wrote complete in one pipeline of compare-and-sets; the script
+    // completes the rest (or says why not), in as few round trips as the plan allows.
+    let left = requests.map((_, i) => i);
+    if (this.fast !== undefined && this.pipelines && operation === 'completeMany') {
+      const done = await this.fast.completeMany(
+        requests,
+        placed.map((identities) => (identities.length === 1 ? identities[0]!.redisKey : undefined)),
+      );
+      left = left.filter((i) => !done[i]);
+      for (let i = 0; i < requests.length; i++) if (done[i]) outcomes[i] = { ok: true };
+      if (left.length === 0) return outcomes;
+    }
+    for (const i of left) this.fast?.forget(placed[i]![0]!.redisKey, requests[i]!.fencingToken);
     const fail = (i: number, error: unknown) => (outcomes[i] = { ok: false, error: toStoreError(operation, error) });
-    await runPlan(this.plan(placed), async (step) => {
+    await runPlan(remap(this.plan(left.map((i) => placed[i]!)), left), async (step) => {
       if (step.kind === 'spread') {
         const request = requests[step.index]!;
         await completeAcrossSlots(this.calls, placed[step.index]!, request.retentionMs, request.result, this.operationTimeoutMs).then(

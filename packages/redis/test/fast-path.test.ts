@@ -6,7 +6,7 @@ import { pack, unpack, PackError, type PackedValue } from '../src/msgpack.js';
 import { close, runPrefix, standaloneClient, uniqueKey } from './support/clients.js';
 import { decodeValue } from './support/decode-value.js';
 import { names, recordCommands } from './support/command-log.js';
-import { COMPARE_AND_SET_SCRIPT } from '../src/scripts.js';
+import { COMPARE_AND_SET_SCRIPT, WRITE_SCRIPT } from '../src/scripts.js';
 
 // The fast path (src/fast-path.ts) writes and reads the store's values in JavaScript; the scripts
 // read and write them with Redis' cmsgpack. Both must agree byte for byte on meaning.
@@ -241,5 +241,112 @@ describe("a batch's native claims: one pipeline, the rest to the script", () => 
       await close(client);
     }
   });
-});
 
+  it('completes the claims its pipeline wrote in one pipeline of compare-and-sets, and leaves the rest to the script', async () => {
+    const client = standaloneClient();
+    const other = standaloneClient();
+    const log = recordCommands(client);
+    const prefix = runPrefix();
+    const store = new RedisStore({ client, prefix, clock: clock.now });
+    const rival = new RedisStore({ client: other, prefix, clock: clock.now });
+    try {
+      const [mine, theirs, lost] = [uniqueKey('c-mine'), uniqueKey('c-theirs'), uniqueKey('c-lost')];
+      const [a, c] = await store.claimMany([claimOf(mine), { ...claimOf(lost), leaseMs: 1_000 }]);
+      const b = await rival.claim(claimOf(theirs));
+      if (!a!.acquired || !b.acquired || !c!.acquired) throw new Error('expected every claim to acquire');
+      // The lapsed claim of `lost` is taken over: its bytes are not what this client wrote any more.
+      clock.advance(1_001);
+      expect((await rival.claim(claimOf(lost, 'rival'))).acquired).toBe(true);
+      let outcomes: Awaited<ReturnType<typeof store.completeMany>> = [];
+      const sent = await log.during(async () => {
+        outcomes = await store.completeMany([
+          { key: mine, fencingToken: a!.fencingToken, result: '"a"', retentionMs: 60_000 },
+          { key: theirs, fencingToken: b.fencingToken, result: '"b"', retentionMs: 60_000 },
+          { key: lost, fencingToken: c!.fencingToken, result: '"c"', retentionMs: 60_000 },
+        ]);
+      });
+      // The pipeline: a compare-and-set for each claim this client wrote; then one script call for the rest.
+      expect(sent.map((args) => [args[0]!.toLowerCase(), args[1]])).toEqual([
+        ['evalsha', COMPARE_AND_SET_SCRIPT.sha],
+        ['evalsha', COMPARE_AND_SET_SCRIPT.sha],
+        ['evalsha', WRITE_SCRIPT.sha],
+      ]);
+      expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true, false]);
+      expect(outcomes[2]).toMatchObject({ ok: false, error: { name: 'LeaseLostError' } });
+      expect(await store.get(mine)).toMatchObject({ status: 'completed', result: '"a"' });
+      expect(await store.get(theirs)).toMatchObject({ status: 'completed', result: '"b"' });
+      expect(await store.get(lost)).toMatchObject({ status: 'in_progress', owner: 'rival' });
+    } finally {
+      await Promise.all([close(client), close(other)]);
+    }
+  });
+
+  /** A client whose pipelines run `exec` through `replace` (given the real one). */
+  const withPipelineExec = (client: ReturnType<typeof standaloneClient>, replace: (exec: () => Promise<unknown>) => Promise<unknown>) =>
+    new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === 'pipeline') {
+          return () => {
+            const pipeline = target.pipeline();
+            const exec = pipeline.exec.bind(pipeline);
+            return Object.assign(pipeline, { exec: () => replace(exec) });
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+
+  it('when the compare-and-sets landed but their replies were lost, the script finds each completion its own', async () => {
+    const client = standaloneClient();
+    let lose = false;
+    const lossy = withPipelineExec(client, async (exec) => {
+      const replies = await exec();
+      if (!lose) return replies;
+      throw new Error('Connection is closed.');
+    });
+    const store = new RedisStore({ client: lossy, prefix: runPrefix(), clock: clock.now });
+    try {
+      const keys = [uniqueKey('c-lost-reply-1'), uniqueKey('c-lost-reply-2')];
+      const claims = await store.claimMany(keys.map((key) => claimOf(key)));
+      lose = true;
+      const outcomes = await store.completeMany(
+        claims.map((claim, i) => ({ key: keys[i]!, fencingToken: claim.record.fencingToken, result: `"${i}"`, retentionMs: 60_000 })),
+      );
+      // Landed, and answered as a completion that landed before (what core takes for done), never as another holder's.
+      outcomes.forEach((outcome, i) => {
+        expect(outcome).toMatchObject({
+          ok: false,
+          error: { name: 'LeaseLostError', current: { status: 'completed', result: `"${i}"`, fencingToken: claims[i]!.record.fencingToken } },
+        });
+      });
+    } finally {
+      await close(client);
+    }
+  });
+
+  it('a server that has not loaded the compare-and-set script answers NOSCRIPT: each is sent once more on its own, and completes', async () => {
+    const client = standaloneClient();
+    const log = recordCommands(client);
+    let unloaded = false;
+    // The replies a server without the script gives; nothing is sent (the shared server is never flushed).
+    const fresh = withPipelineExec(client, async (exec) =>
+      unloaded ? [[Object.assign(new Error('NOSCRIPT No matching script. Please use EVAL.'), { name: 'ReplyError' }), null]] : exec(),
+    );
+    const store = new RedisStore({ client: fresh, prefix: runPrefix(), clock: clock.now });
+    try {
+      const key = uniqueKey('c-noscript');
+      const [claim] = await store.claimMany([claimOf(key)]);
+      unloaded = true;
+      let outcomes: Awaited<ReturnType<typeof store.completeMany>> = [];
+      const sent = await log.during(async () => {
+        outcomes = await store.completeMany([{ key, fencingToken: claim!.record.fencingToken, result: '"once"', retentionMs: 60_000 }]);
+      });
+      expect(outcomes).toEqual([{ ok: true }]);
+      expect(sent.map((args) => args.slice(0, 2))).toEqual([['evalsha', COMPARE_AND_SET_SCRIPT.sha]]);
+      expect(await store.get(key)).toMatchObject({ status: 'completed', result: '"once"' });
+    } finally {
+      await close(client);
+    }
+  });
+});

@@ -199,7 +199,7 @@ describe('batches (standalone)', () => {
   });
   afterAll(() => s?.closeAll());
 
-  it('claimMany of an SQS batch of 10 is one pipeline of native claims, completeMany one script call', async () => {
+  it('claimMany of an SQS batch of 10 is one pipeline of native claims, completeMany one pipeline of compare-and-sets', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => uniqueKey(`sqs-${i}`));
     let tokens: number[] = [];
     const pipelines = vi.spyOn(s.client as Redis, 'pipeline');
@@ -209,15 +209,19 @@ describe('batches (standalone)', () => {
       tokens = outcomes.map((outcome) => outcome.record.fencingToken);
     });
     expect(pipelines).toHaveBeenCalledTimes(1);
-    pipelines.mockRestore();
     expect(names(claimed)).toEqual(Array(10).fill('set'));
+    pipelines.mockClear();
     keys.forEach((key, i) => expect(claimed[i]!.some((arg) => arg.includes(key))).toBe(true));
 
     const completed = await s.log.during(async () => {
       const outcomes = await s.store.completeMany(keys.map((key, i) => ({ key, fencingToken: tokens[i]!, result: `${i}`, retentionMs: RETENTION })));
       expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
     });
-    expect(names(completed)).toEqual(['evalsha']);
+    expect(pipelines).toHaveBeenCalledTimes(1);
+    pipelines.mockRestore();
+    expect(names(completed)).toEqual(Array(10).fill('evalsha'));
+    expect(completed.every((args) => args[1] === COMPARE_AND_SET_SCRIPT.sha)).toBe(true);
+    for (const [i, key] of keys.entries()) expect(await s.store.get(key)).toMatchObject({ status: 'completed', result: `${i}`, fencingToken: tokens[i] });
   });
 
   it('a batch of 600 is one pipeline, in order, so a key repeated in it is acquired once', async () => {
