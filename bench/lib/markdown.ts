@@ -20,7 +20,7 @@ import {
 import { EXTRAPOLATED_KEYS } from './storage.js';
 import { markdownTable, num } from './table.js';
 import { TARGET_HEADER, targetRows } from './targets.js';
-import { HOW_COUNTED, MEMORY_NOTES, SERVER_COST, STRATEGY_NOTES, WHY_SLOWER } from './why.js';
+import { HOW_COUNTED, machineStateNote, MEMORY_NOTES, SERVER_COST, STRATEGY_NOTES, WHY_SLOWER } from './why.js';
 
 /** The whole of docs/benchmarks.md for one run. */
 export function renderMarkdown(report: BenchReport): string {
@@ -88,6 +88,8 @@ export function renderMarkdown(report: BenchReport): string {
     ...WHY_SLOWER,
     '',
     ...SERVER_COST,
+    '',
+    ...machineStateNote(report),
     '',
     `## Key strategies on a ${report.strategies.eventBytes}-byte Genesys Cloud event`,
     '',

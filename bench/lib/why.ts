@@ -1,4 +1,6 @@
 // The prose of docs/benchmarks.md that explains the numbers; kept apart from the rendering.
+import { STORE_TITLES, type BenchReport } from './report.js';
+import { num } from './table.js';
 
 /** How contenders are set up and what is counted. */
 export const HOW_COUNTED: string[] = [
@@ -16,9 +18,9 @@ export const HOW_COUNTED: string[] = [
 export const WHY_SLOWER: string[] = [
   'idemkit never takes more round trips than the raw commands for a single event (it takes fewer than Powertools for duplicates and contended keys: one, where Powertools needs a failed `SET NX` and a `GET`). Where it is slower, the time goes into work the raw commands and Powertools skip:',
   '',
-  '- **Redis.** A claim of one identity is a native `SET … NX GET`, as raw\'s, but its value is the key\'s occurrence history (MessagePack, encoded in the client and sent as a Buffer, which ioredis assembles piece by piece: 3–6 µs more client CPU per command here than a string) and a refused claim decodes that history and judges it by the claim rules; the completion is a compare-and-set script (`GET`, compare, `SET`: about 4.7 µs of server time where raw\'s plain `SET` takes 1.5 µs) so that only the current holder can complete. The rest is per-call work in the engine and the wrapper (key, claim request, outcome): measured side by side (2026-12-02), a duplicate costs ~10 µs more client CPU than raw\'s (~43 against ~30 µs, on ten promises against raw\'s two; with promise hooks on, as any `AsyncLocalStorage` turns them on, each one costs), with the same server wait. An SQS batch is claimed with one pipeline of the same native claims (until 2026-12-02 one script call judged every record in Lua: ~290 µs more server time per batch of 10); what is left is client CPU, ~1 ms per batch against raw\'s ~0.5 ms (bodies parsed and judged against each other, a claim request and an outcome per record, and with `completion: \'batch\'` one `completeMany` script call where raw pipelines plain `SET`s). Powertools has no fencing, and a refused claim costs it a second command.',
+  '- **Redis.** A claim of one identity is a native `SET … NX GET`, as raw\'s, but its value is the key\'s occurrence history (MessagePack, encoded in the client and sent as a Buffer, which ioredis assembles piece by piece: 3–6 µs more client CPU per command here than a string) and a refused claim decodes that history and judges it by the claim rules; the completion is a compare-and-set script (`GET`, compare, `SET`: about 4.7 µs of server time where raw\'s plain `SET` takes 1.5 µs) so that only the current holder can complete. The rest is per-call work in the engine and the wrapper (key, claim request, outcome): measured side by side (2026-12-02), a duplicate costs ~10 µs more client CPU than raw\'s (~43 against ~30 µs, on ten promises against raw\'s two; with promise hooks on, as any `AsyncLocalStorage` turns them on, each one costs), with the same server wait. An SQS batch is claimed with one pipeline of the same native claims (until 2026-12-02 one script call judged every record in Lua: ~290 µs more server time per batch of 10); what is left is client CPU, ~1 ms per batch against raw\'s ~0.5 ms (bodies parsed and judged against each other, a claim request and an outcome per record, and with `completion: \'batch\'` one pipeline of compare-and-set scripts where raw pipelines plain `SET`s; until 2026-12-02 that was one call of the full completion script). Powertools has no fencing, and a refused claim costs it a second command.',
   '- **PostgreSQL.** The claim is one call of a PL/pgSQL function that takes a transaction-scoped advisory lock per key (so fencing tokens can never be handed out of order), draws a token and applies the take-over rules; the raw `INSERT … ON CONFLICT` does none of that. A request with one identity calls `<table>_claim_one`, the same statements with scalar parameters (since 2026-12-02; before, every claim went through the batch function and its arrays). Measured committed, one connection, 2026-12-02: the single function takes ~320–330 µs per claim, the batch function ~360, a plain statement that only locks, draws a token and inserts ~290, and the raw `INSERT … ON CONFLICT` ~265; the completion `UPDATE` takes ~310 µs against raw\'s ~285, the difference being the wider row (ten columns against four), not the statement (a bare `UPDATE` of the same row takes the same). That is server CPU, which a machine with slow commit flushes hides (the 906e254 run: 1.35 ms per raw event, idemkit at ×0.86) and a fast one shows (this machine on 2026-12-02: 0.47 ms, idemkit at ×0.54–0.57 with the batch function). Without prepared statements the call is parsed and planned every time, which is what the `preparedStatements: false` row costs; turn them on unless PgBouncer in transaction mode (before 1.21) sits in between.',
-  '- **DynamoDB Local.** Equal round trips. A new key\'s claim is an `UpdateItem` conditioned on `attribute_not_exists` alone, as the raw `PutItem` is, but it writes the occurrence as a map and its completion updates fields inside that map under a condition on them (token, status, expiry) and moves the item\'s revision, so that only the current holder completes; the raw `UpdateItem` and Powertools\' completion set attributes unconditionally (Powertools would overwrite a record another instance took over). Timed at the HTTP handler on one client each (2026-12-02, 4 400 events): idemkit\'s claim 0.61 ms against Powertools\' `PutItem` 0.62, idemkit\'s conditional completion 0.68 ms against Powertools\' unconditional `UpdateItem` 0.59; client CPU outside the HTTP call ~0.85 ms per event against ~0.80 for the same two requests sent bare. The fenced completion is the gap to Powertools on new events. DynamoDB Local (Java, in memory) is far slower than the service, so its absolute numbers say little about AWS; the round trips do.',
+  '- **DynamoDB Local.** Equal round trips. A new key\'s claim is an `UpdateItem` conditioned on `attribute_not_exists` alone, as the raw `PutItem` is, but it writes the occurrence as a map and its completion updates fields inside that map under a condition on them (token, status, expiry) and moves the item\'s revision, so that only the current holder completes; the raw `UpdateItem` and Powertools\' completion set attributes unconditionally (Powertools would overwrite a record another instance took over). Timed at the HTTP handler on one client each (2026-12-02, 4 400 events): idemkit\'s claim 0.61 ms against Powertools\' `PutItem` 0.62, idemkit\'s conditional completion 0.68 ms against Powertools\' unconditional `UpdateItem` 0.59; client CPU outside the HTTP call ~0.85 ms per event against ~0.80 for the same two requests sent bare. The fenced completion is the gap to Powertools on new events. A duplicate, timed the same way against raw\'s refused `PutItem` (7 300 each): 1.00 ms against 0.90, of which 0.52 against 0.48 ms at the HTTP handler (the claim request carries the whole occurrence, and the refusal returns the item with its result) and the rest client CPU (the returned item unmarshalled, the occurrence judged by the claim rules). DynamoDB Local (Java, in memory) is far slower than the service, so its absolute numbers say little about AWS; the round trips do.',
   "- **SQS batches.** By default `makeIdempotentSqs` claims the whole batch in one call and sends each record's completion right after its handler (7 completions for 7 new records), the next record running while it travels; the batch answers once all have landed, and a crash in the middle of a batch repeats only the records whose completions were in flight. `completion: 'batch'` (its own row) records all completions in one `completeMany` after the last handler, the same two round trips per batch as raw, at the cost of repeating every record that ran if the Lambda crashes before that call. idemkit also sends the repeat inside the batch to the store (its answer marks it a repeat); raw drops it in memory first.",
   '- **A cold-start trap with `preparedStatements: true`.** After five executions PostgreSQL may cache a generic plan for a prepared statement, made from the table statistics of that moment. On a new, nearly empty table the plan for the completion statement is a sequential scan, and it stays cached while the table grows, until an `ANALYZE` invalidates it: measured here, about 9 ms per completion at 10 000 rows against 0.9 ms after `ANALYZE`. Autovacuum analyzes a new table early and often, so a deployment recovers by itself; a few minutes of benchmark on a fresh table would measure the trap instead of the steady state.',
 ];
@@ -62,5 +64,40 @@ export const SERVER_COST: string[] = [
   '| completed duplicates | 12,359 | 14,895 | ×0.71 → ×0.75 |',
   '| SQS batch of 10 (3 dup) | 8,070 | 7,125 | ×0.46 → ×0.41 (a path these changes barely touch: run-to-run noise, as side-by-side reruns of both versions showed, ×1.6–2.2 vs Powertools either way) |',
   '',
-  'The same machine was 1.5–3× faster at round trips and commit flushes than in the run before (`906e254`: raw Redis 3,141 new events/s against 8,846 here, raw PostgreSQL 581 against 1,796), so the same client and server CPU weighs more in each event: ratios of that run and of this one do not compare.',
+  'The same machine was 1.5–3× faster at round trips and commit flushes in that run than in the run before it (`906e254`: raw Redis 3,141 new events/s against 8,846, raw PostgreSQL 581 against 1,796), so the same client and server CPU weighed more in each event: ratios of runs on a machine in different states do not compare.',
+  '',
+  '### Before and after the single claim function and the pipelined `completeMany` (2026-12-02, same machine)',
+  '',
+  'The package sources of `1e568c2` (before) and of `1097692` (after: PostgreSQL claims of one identity through `<table>_claim_one`, Redis `completeMany` as one pipeline of compare-and-sets), each built and run through this harness, alternating before, after, before, after within 10 minutes (10 rounds of 200 ms per contender; the raw rows moved by up to 15 % between runs, so each ratio is against the raw row of its own run). idemkit ÷ raw, two runs each:',
+  '',
+  '| store | scenario | before | after |',
+  '| --- | --- | --- | --- |',
+  '| PostgreSQL | new events | ×0.71, ×0.72 (1,258 and 1,250 events/s) | ×0.85, ×0.76 (1,283 and 1,311 events/s) |',
+  '| PostgreSQL | completed duplicates | ×2.25, ×2.19 (7,681 and 7,253) | ×2.45, ×2.53 (8,100 and 7,761) |',
+  "| Redis | SQS batch of 10 (3 dup), `completion: 'batch'` | ×0.63, ×0.60 | ×0.64, ×0.67 |",
+
 ];
+
+/** Raw new events/s per store in the `382eae9` run (published before the single claim function): the machine state it was measured in. */
+const EARLIER_RAW_NEW_EVENTS = { commit: '382eae9', redis: 9_084, dynamodb: 185, postgres: 2_347 } as const;
+
+/**
+ * How this run's machine state compares with the `382eae9` run's, from the raw rows (the floor of
+ * each store, whose code never changes): slower round trips hide client CPU, so ratios of runs in
+ * different states do not compare.
+ */
+export function machineStateNote(report: BenchReport): string[] {
+  const parts = (['redis', 'dynamodb', 'postgres'] as const).flatMap((store) => {
+    const raw = report.stores
+      .find((entry) => entry.store === store)
+      ?.results.find((result) => result.scenario === 'new events' && result.contender === 'raw')?.stats.eventsPerSecond;
+    if (raw === undefined) return [];
+    return [`${STORE_TITLES[store]} ${num(raw, 0)} against ${num(EARLIER_RAW_NEW_EVENTS[store], 0)}`];
+  });
+  if (parts.length === 0) return [];
+  return [
+    `The machine in this run against the \`${EARLIER_RAW_NEW_EVENTS.commit}\` run, raw new events/s (the floor each store\'s raw commands reach, code unchanged): ${parts.join(', ')}. ` +
+      'Where round trips or commits are slower, client CPU weighs less in each event and the ratios rise with the same code; where they are faster, the ratios fall. ' +
+      'Compare before/after rows measured in one state, as above, rather than this run with another.',
+  ];
+}
