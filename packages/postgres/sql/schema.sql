@@ -253,6 +253,23 @@ BEGIN
 END
 $idemkit$;
 
+-- Completes one claim with a single identity: the UPDATE a store with prepared statements sends
+-- itself, in a function so that an unprepared call is not parsed and planned each time.
+CREATE OR REPLACE FUNCTION "public"."idemkit_records_complete_one"(
+  p_key text, p_token int8, p_result text, p_retention_ms int8, p_now int8
+) RETURNS int4 LANGUAGE plpgsql VOLATILE AS $idemkit$
+DECLARE
+  v_now  bigint := coalesce(p_now, floor(extract(epoch FROM statement_timestamp()) * 1000)::bigint);
+  v_rows int4;
+BEGIN
+  UPDATE "public"."idemkit_records" AS o SET status = 'completed', result = p_result, expires_at = v_now + p_retention_ms
+  WHERE o.key = p_key AND o.fencing_token = p_token AND o.status = 'in_progress' AND o.expires_at > v_now;
+  GET DIAGNOSTICS v_rows = ROW_COUNT;
+  RETURN v_rows;
+END
+$idemkit$;
+
 -- Written last: migrate() reads them (without taking a lock) to know the schema is current.
 COMMENT ON FUNCTION "public"."idemkit_records_claim_one" IS 'idemkit schema 2';
+COMMENT ON FUNCTION "public"."idemkit_records_complete_one" IS 'idemkit schema 2';
 COMMENT ON FUNCTION "public"."idemkit_records_claim" IS 'idemkit schema 2';

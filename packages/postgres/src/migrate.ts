@@ -44,13 +44,13 @@ export async function migrateSchema(client: PgQueryable, names: ResolvedNames, o
 }
 
 /**
- * Whether both claim functions carry this release's mark (written last by the DDL, so the whole
- * schema committed). A schema 2 made before the single claim function existed lacks its mark, so
- * the DDL runs and adds it. A mark from a newer release is an error: running this release's DDL
- * would take the schema back.
+ * Whether every function of the schema carries this release's mark (written last by the DDL, so
+ * the whole schema committed). A schema 2 made before the single claim and completion functions
+ * existed lacks their marks, so the DDL runs and adds them. A mark from a newer release on the
+ * claim function is an error: running this release's DDL would take the schema back.
  */
 async function isCurrent(client: PgQueryable, names: ResolvedNames): Promise<boolean> {
-  const { rows } = await client.query({ text: schemaMarkQuery, values: [names.schema, [names.claimFunction, names.claimOneFunction]] });
+  const { rows } = await client.query({ text: schemaMarkQuery, values: [names.schema, names.markedFunctions] });
   const marks = new Map((rows as Array<{ name: string; mark: string | null }>).map((row) => [row.name, row.mark ?? undefined]));
   const mark = marks.get(names.claimFunction);
   const version = Number(/^idemkit schema (\d+)$/.exec(mark ?? '')?.[1] ?? 0);
@@ -62,7 +62,7 @@ async function isCurrent(client: PgQueryable, names: ResolvedNames): Promise<boo
       { retryable: false },
     );
   }
-  return mark === SCHEMA_MARK && marks.get(names.claimOneFunction) === SCHEMA_MARK;
+  return names.markedFunctions.every((name) => marks.get(name) === SCHEMA_MARK);
 }
 
 function sqlState(error: unknown): string | undefined {

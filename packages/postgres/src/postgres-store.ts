@@ -178,18 +178,23 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
       return;
     }
     const now = this.now();
-    const { rowCount } = await this.run('complete', this.statements.completeOne, [
-      request.key,
-      request.fencingToken,
-      request.result ?? null,
-      request.retentionMs,
-      now,
-    ]);
-    if (rowCount === 1) return;
+    const values = [request.key, request.fencingToken, request.result ?? null, request.retentionMs, now];
+    // Prepared, the plain UPDATE; unprepared, the same UPDATE in a function, whose call is cheap to plan.
+    const completed = this.statementNames.size > 0 ? await this.completeByStatement(values) : await this.completeByFunction(values);
+    if (completed) return;
     // Refused: what holds the key now, read after the refusal (it can only have moved on since).
     const { rows } = await this.run('complete', this.statements.currentOne, [request.key, request.fencingToken, now]);
     const row = rows[0] as RecordRow | undefined;
     throw new LeaseLostError(request.key, request.fencingToken, row === undefined ? undefined : recordFromRow(row));
+  }
+
+  private async completeByStatement(values: unknown[]): Promise<boolean> {
+    return (await this.run('complete', this.statements.completeOne, values)).rowCount === 1;
+  }
+
+  private async completeByFunction(values: unknown[]): Promise<boolean> {
+    const row = (await this.run('complete', this.statements.completeOneCall, values)).rows[0] as { n: number | string } | undefined;
+    return Number(row?.n) === 1;
   }
 
   /** Completes a whole batch in one statement; a stale token (or an invalid item) fails its own item only. */

@@ -1,4 +1,5 @@
 import { claimFunctionSql, claimOneFunctionSql } from './claim-function.js';
+import { completeOneFunctionSql } from './complete-function.js';
 import { assertIdentifier, derivedName, lockClass, quoteIdentifier } from './identifiers.js';
 import type { SchemaNames } from './types.js';
 
@@ -12,9 +13,10 @@ export const DEFAULT_TABLE = 'idemkit_records';
  * row per occurrence, a versions table and the claim functions. `migrate()` compares it with the
  * comments on the claim functions, which the DDL writes last.
  *
- * The single claim function (`<table>_claim_one`) came later within schema 2: it adds nothing a
- * release without it reads or writes, so such a release keeps working beside it, and `migrate()`
- * of this release adds it to a schema 2 that lacks it.
+ * The single claim and completion functions (`<table>_claim_one`, `<table>_complete_one`) came
+ * later within schema 2: they add nothing a release without them reads or writes, so such a
+ * release keeps working beside them, and `migrate()` of this release adds them to a schema 2 that
+ * lacks them.
  */
 export const SCHEMA_VERSION = 2;
 
@@ -46,6 +48,12 @@ export interface ResolvedNames {
   claimOneFunction: string;
   /** `"schema"."<table>_claim_one"`. */
   qualifiedClaimOneFunction: string;
+  /** `<table>_complete_one`, unquoted: the single completion function's name, as the catalog holds it. */
+  completeOneFunction: string;
+  /** `"schema"."<table>_complete_one"`. */
+  qualifiedCompleteOneFunction: string;
+  /** Every function the DDL marks with {@link SCHEMA_MARK}, unquoted; the claim function first. */
+  markedFunctions: string[];
   /** First half of the advisory-lock key claims take per key (the second is `hashtext(key)`). */
   claimLockClass: number;
   /** Same, for version claims per entity. */
@@ -66,6 +74,7 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
   const qualify = (name: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
   const claimFunction = derivedName(table, 'claim');
   const claimOneFunction = derivedName(table, 'claim_one');
+  const completeOneFunction = derivedName(table, 'complete_one');
   return {
     schema,
     table,
@@ -78,6 +87,9 @@ export function resolveNames(names: SchemaNames = {}): ResolvedNames {
     qualifiedClaimFunction: qualify(claimFunction),
     claimOneFunction,
     qualifiedClaimOneFunction: qualify(claimOneFunction),
+    completeOneFunction,
+    qualifiedCompleteOneFunction: qualify(completeOneFunction),
+    markedFunctions: [claimFunction, claimOneFunction, completeOneFunction],
     claimLockClass: lockClass(`${schema}.${table}`),
     // Identifiers hold no dots, so these texts never equal another table's `schema.table`.
     versionLockClass: lockClass(`${schema}.${table}.versions`),
@@ -169,8 +181,10 @@ CREATE TABLE IF NOT EXISTS ${versions} (
 );`,
     claimFunctionSql(resolved),
     claimOneFunctionSql(resolved),
+    completeOneFunctionSql(resolved),
     `-- Written last: migrate() reads them (without taking a lock) to know the schema is current.
 COMMENT ON FUNCTION ${resolved.qualifiedClaimOneFunction} IS '${SCHEMA_MARK}';
+COMMENT ON FUNCTION ${resolved.qualifiedCompleteOneFunction} IS '${SCHEMA_MARK}';
 COMMENT ON FUNCTION ${resolved.qualifiedClaimFunction} IS '${SCHEMA_MARK}';`,
   ];
   return `${statements.filter((statement) => statement !== undefined).join('\n\n')}\n`;

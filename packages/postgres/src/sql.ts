@@ -1,4 +1,5 @@
 import { CLAIM_ONE_PARAMETERS, CLAIM_PARAMETERS } from './claim-function.js';
+import { COMPLETE_ONE_PARAMETERS, completeOneUpdate } from './complete-function.js';
 import { RECORD_COLUMNS, VERSION_COLUMNS, columnsOf } from './records.js';
 import type { ResolvedNames } from './schema.js';
 
@@ -21,6 +22,8 @@ export interface StoreStatements {
    * Updates one row (completed) or none (the claim is gone: read {@link currentOne} for the error).
    */
   completeOne: string;
+  /** The same completion through `<table>_complete_one` (sent unprepared); one row, `n`: rows updated. */
+  completeOneCall: string;
   /** `$1` key, `$2` token, `$3` now; the key's live occurrence with that token, else its newest, or no row. */
   currentOne: string;
   /**
@@ -114,8 +117,8 @@ ${currentSelect(key, token, now)}
   // A plain UPDATE, the statement the raw commands use: a CTE that also read the current record
   // for a refusal cost every completion ~150 µs more, for the rare completion that is refused,
   // which now reads it with a second statement (currentOne). The decision is the UPDATE's alone.
-  const completeOne = `UPDATE ${table} AS o SET status = 'completed', result = $3, expires_at = ${nowOf(5)} + $4
-WHERE o.key = $1 AND o.fencing_token = $2 AND o.status = 'in_progress' AND o.expires_at > ${nowOf(5)}`;
+  const completeOne = completeOneUpdate(names, { key: '$1', token: '$2', result: '$3', retentionMs: '$4', now: nowOf(5) });
+  const completeOneCall = `${call(names.qualifiedCompleteOneFunction, COMPLETE_ONE_PARAMETERS)} AS n`;
   const currentOne = currentSelect('$1', '$2', nowOf(3));
 
   // An identity repeated in a batch is completed by its first item only; later items fail on it.
@@ -264,6 +267,7 @@ WHERE entity = $1 AND fencing_token = $2 AND pending_version IS NOT NULL AND exp
     claim,
     claimOne,
     completeOne,
+    completeOneCall,
     currentOne,
     completeMany,
     releaseOne,

@@ -29,6 +29,14 @@ runStoreConformance({ describe, it, expect }, {
   factory: ({ clock }) => new PostgresStore({ client: pool, schema, clock: clock.now }),
 });
 
+// Prepared statements send a few operations as other statements (the completion as a plain UPDATE
+// instead of the function an unprepared call goes through): the whole suite again on them.
+runStoreConformance({ describe, it, expect }, {
+  name: 'PostgresStore (sharing one Pool, preparedStatements: true)',
+  concurrentClaimers: RACERS,
+  factory: ({ clock }) => new PostgresStore({ client: pool, schema, clock: clock.now, preparedStatements: true }),
+});
+
 it(`the ${RACERS}-claimer races ran on ${RACERS} distinct server connections`, () => {
   const widest = Math.max(...[...backendsByClock.values()].map((backends) => backends.size));
   expect(widest).toBe(RACERS);

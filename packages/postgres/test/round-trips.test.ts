@@ -88,8 +88,15 @@ describe('PostgresStore round trips', () => {
   });
 
   it('sends no statement names by default (PgBouncer transaction mode), and named ones when asked', async () => {
-    await store.claim(request(`rt:${randomUUID()}`));
-    expect(client.sent[0]!.name).toBeUndefined();
+    const key = `rt:${randomUUID()}`;
+    const before = client.sent.length;
+    const claimed = await store.claim(request(key));
+    await store.complete({ key, fencingToken: tokenOf(claimed), result: '"u"', retentionMs: 60_000 });
+    const sent = client.sent.slice(before);
+    expect(sent.map((config) => config.name)).toEqual([undefined, undefined]);
+    // Unprepared, the completion calls the function that holds its UPDATE (cheap to plan each time).
+    expect(sent[1]!.text).toMatch(/^SELECT \* FROM "[^"]+"\."idemkit_records_complete_one"\(/);
+    expect((await store.get(key))?.result).toBe('"u"');
 
     const single = await pool.connect();
     try {
@@ -102,7 +109,9 @@ describe('PostgresStore round trips', () => {
         await prepared.complete({ key, fencingToken: tokenOf(outcome!), result: '"p"', retentionMs: 60_000 });
         expect((await prepared.claim(request(key))).record.result).toBe('"p"');
       }
-      // A request with one identity, alone or as a batch of one, goes to the single claim function.
+      // A request with one identity, alone or as a batch of one, goes to the single claim function;
+      // prepared, the completion is the plain UPDATE.
+      expect(named.sent.filter((config) => config.name?.startsWith('idemkit_completeOne_')).every((config) => config.text.startsWith('UPDATE'))).toBe(true);
       const names = named.sent.map((config) => config.name);
       expect(names.every((name) => /^idemkit_(claimOne|completeOne)_[0-9a-f]{16}$/.test(name ?? ''))).toBe(true);
       expect(new Set(names).size).toBe(2);

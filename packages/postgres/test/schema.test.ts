@@ -128,9 +128,9 @@ describe('schema', () => {
       `SELECT proname FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace WHERE nspname = $1 AND proname LIKE $2`,
       [schema, `${prefix.slice(0, 20)}%`],
     );
-    // Per table: the claim function and the single claim function, four distinct names in all.
+    // Per table: the claim function, the single claim and the single completion function, six distinct names in all.
     const names = new Set(functions.rows.map((row) => row.proname));
-    expect(names.size).toBe(4);
+    expect(names.size).toBe(6);
     for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
     expect((await stores[0]!.claim(request('same-key'))).acquired).toBe(true);
     expect((await stores[1]!.claim(request('same-key'))).acquired).toBe(true);

@@ -68,51 +68,59 @@ describe('upgrading a table made by the previous release', () => {
   }
 });
 
-// Within schema 2, the single claim function (`<table>_claim_one`) came after the first schema-2
-// release. A table that release made lacks it: this release's migrate() adds it and keeps every
-// record, and the earlier release's statements (the batch function) keep working beside it.
-describe('a schema 2 made before the single claim function', () => {
-  it('migrate() adds the single claim function, and the records and the batch function carry on', async () => {
+// Within schema 2, the single claim and completion functions (`<table>_claim_one`,
+// `<table>_complete_one`) came after the first schema-2 release. A table that release made lacks
+// them: this release's migrate() adds them and keeps every record, and the earlier release's
+// statements (the batch function, the plain completion UPDATE) keep working beside them.
+describe('a schema 2 made before the single claim and completion functions', () => {
+  it('migrate() adds them, and the records, the batch function and the plain completion carry on', async () => {
     const table = uniqueTable('v2_early');
     const clock = manualClock();
     const store = new PostgresStore({ client: pool, schema, table, clock: clock.now });
+    const prepared = new PostgresStore({ client: pool, schema, table, clock: clock.now, preparedStatements: true });
     await store.migrate();
     const done = await store.claim({ key: 'done', leaseMs: 1_000, retentionMs: 60_000 });
     if (!done.acquired) throw new Error('the first claim was refused');
     await store.complete({ key: 'done', fencingToken: done.fencingToken, result: '"first run"', retentionMs: 60_000 });
-    // What that release's DDL left: everything but the single claim function.
-    await pool.query(`DROP FUNCTION "${schema}"."${table}_claim_one"`);
+    // What that release's DDL left: everything but the two functions.
+    await pool.query(`DROP FUNCTION "${schema}"."${table}_claim_one", "${schema}"."${table}_complete_one"`);
 
     // Before migrate(): a single claim names the missing function and says what to do; a batch
-    // (the one function that release had) still decides.
+    // (the one claim function that release had) still decides, and the plain UPDATE completes.
     const error = await store.claim({ key: 'done', leaseMs: 1_000, retentionMs: 60_000 }).then(
       () => undefined,
       (failure: unknown) => failure as Error & { retryable?: boolean },
     );
     expect(error?.message).toMatch(/migrate\(\)/);
     expect(error?.retryable).toBe(false);
-    const [batched] = await store.claimMany([
+    const [batched, fresh] = await store.claimMany([
       { key: 'done', leaseMs: 1_000, retentionMs: 60_000 },
       { key: 'fresh', leaseMs: 1_000, retentionMs: 60_000 },
     ]);
     expect(batched).toMatchObject({ acquired: false, record: { status: 'completed', result: '"first run"' } });
+    if (!fresh!.acquired) throw new Error('the fresh key was refused');
+    await prepared.complete({ key: 'fresh', fencingToken: fresh!.fencingToken, result: '"plain"', retentionMs: 60_000 });
+    expect(await store.get('fresh')).toMatchObject({ status: 'completed', result: '"plain"' });
 
     await store.migrate();
     const marks = await pool.query<{ name: string; mark: string }>(
       `SELECT p.proname::text AS name, obj_description(p.oid, 'pg_proc') AS mark FROM pg_proc AS p
        JOIN pg_namespace AS n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname LIKE $2 ORDER BY 1`,
-      [schema, `${table}_claim%`],
+      [schema, `${table}_%`],
     );
     expect(marks.rows).toEqual([
       { name: `${table}_claim`, mark: 'idemkit schema 2' },
       { name: `${table}_claim_one`, mark: 'idemkit schema 2' },
+      { name: `${table}_complete_one`, mark: 'idemkit schema 2' },
     ]);
     expect(await store.claim({ key: 'done', leaseMs: 1_000, retentionMs: 60_000 })).toMatchObject({
       acquired: false,
       record: { status: 'completed', result: '"first run"', fencingToken: done.fencingToken },
     });
-    const fresh = await store.claim({ key: 'new', leaseMs: 1_000, retentionMs: 60_000 });
-    expect(fresh.acquired).toBe(true);
-    expect(fresh.record.fencingToken).toBeGreaterThan(done.fencingToken);
+    const later = await store.claim({ key: 'new', leaseMs: 1_000, retentionMs: 60_000 });
+    if (!later.acquired) throw new Error('the new key was refused');
+    expect(later.fencingToken).toBeGreaterThan(fresh!.fencingToken);
+    await store.complete({ key: 'new', fencingToken: later.fencingToken, result: '"through the function"', retentionMs: 60_000 });
+    expect(await store.get('new')).toMatchObject({ status: 'completed', result: '"through the function"' });
   });
 });
