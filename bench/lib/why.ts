@@ -68,12 +68,13 @@ export const SERVER_COST: string[] = [
   '',
   '### Before and after the single claim function and the pipelined `completeMany` (2026-12-02, same machine)',
   '',
-  'The package sources of `1e568c2` (before) and of `1097692` (after: PostgreSQL claims of one identity through `<table>_claim_one`, Redis `completeMany` as one pipeline of compare-and-sets), each built and run through this harness, alternating before, after, before, after within 10 minutes (10 rounds of 200 ms per contender; the raw rows moved by up to 15 % between runs, so each ratio is against the raw row of its own run). idemkit ÷ raw, two runs each:',
+  'The package sources of `1e568c2` (before) and of `1097692` (after: PostgreSQL claims of one identity through `<table>_claim_one`, Redis `completeMany` as one pipeline of compare-and-sets; for the `preparedStatements: false` row, `6d4ae0a`: unprepared completions through `<table>_complete_one`), each built and run through this harness, alternating before, after, before, after within 10 minutes (10 rounds of 200 ms per contender; the raw rows moved by up to 15 % between runs, so each ratio is against the raw row of its own run). idemkit ÷ raw, two runs each:',
   '',
   '| store | scenario | before | after |',
   '| --- | --- | --- | --- |',
   '| PostgreSQL | new events | ×0.71, ×0.72 (1,258 and 1,250 events/s) | ×0.85, ×0.76 (1,283 and 1,311 events/s) |',
   '| PostgreSQL | completed duplicates | ×2.25, ×2.19 (7,681 and 7,253) | ×2.45, ×2.53 (8,100 and 7,761) |',
+  '| PostgreSQL | new events, `preparedStatements: false` | ×0.61 (1,027) | ×0.66, ×0.66 (1,085 and 1,145) |',
   "| Redis | SQS batch of 10 (3 dup), `completion: 'batch'` | ×0.63, ×0.60 | ×0.64, ×0.67 |",
 
 ];
