@@ -180,7 +180,7 @@ export class PostgresStore implements IdempotencyStore, VersionStore {
     const now = this.now();
     const values = [request.key, request.fencingToken, request.result ?? null, request.retentionMs, now];
     // Prepared, the plain UPDATE; unprepared, the same UPDATE in a function, whose call is cheap to plan.
-    const completed = this.statementNames.size > 0 ? await this.completeByStatement(values) : await this.completeByFunction(values);
+    const completed = this.options.preparedStatements === true ? await this.completeByStatement(values) : await this.completeByFunction(values);
     if (completed) return;
     // Refused: what holds the key now, read after the refusal (it can only have moved on since).
     const { rows } = await this.run('complete', this.statements.currentOne, [request.key, request.fencingToken, now]);

@@ -37,7 +37,8 @@ export interface PostgresStoreOptions extends StoreOptions {
   schema?: string;
   /**
    * Table of occurrences; a SQL identifier, quoted in every statement. The versions table, the
-   * sequence, the indexes and the claim function take their names from it.
+   * sequence, the indexes and the functions (`<table>_claim`, `<table>_claim_one`,
+   * `<table>_complete_one`) take their names from it.
    * @default 'idemkit_records'
    */
   table?: string;
@@ -45,6 +46,8 @@ export interface PostgresStoreOptions extends StoreOptions {
    * Send statements as named prepared statements (`idemkit_<operation>_<hash>`), parsed once per
    * connection. Leave off behind PgBouncer in transaction mode before 1.21 (or without
    * `max_prepared_statements`), where a name prepared on one server connection is unknown on the next.
+   * Unprepared, a completion calls `<table>_complete_one`, its `UPDATE` in a function, so that it is
+   * not planned on every call; prepared, the store sends that `UPDATE` itself.
    * @default false
    */
   preparedStatements?: boolean;
