@@ -1,22 +1,22 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll } from 'vitest';
 import { emptyTally, readCaptures, type ReadTally } from '../../src/input/read-captures.js';
 
-/** A temp directory for this test file, removed after its tests. */
+/**
+ * A temp directory for this test file, removed after its tests. Made at once (not awaited), so a
+ * test may name a path in it before anything was written there.
+ */
 export function tempDir(prefix = 'idemkit-cli-'): { path: (name: string) => string; write: (name: string, text: string | Buffer) => Promise<string> } {
-  let dir: string | undefined;
-  const ready = mkdtemp(join(tmpdir(), prefix)).then((made) => (dir = made));
-  afterAll(async () => {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
   return {
-    path: (name) => join(dir!, name),
+    path: (name) => join(dir, name),
     write: async (name, text) => {
-      await ready;
-      const file = join(dir!, name);
+      const file = join(dir, name);
       await writeFile(file, text);
       return file;
     },
