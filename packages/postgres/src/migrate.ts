@@ -8,10 +8,12 @@ import type { MigrateOptions, PgQueryable } from './types.js';
 const MIGRATION_WAIT_MS = 60_000;
 
 // Failures of one attempt that a later attempt gets past: a DDL lock request that timed out
-// (55P03), a deadlock or serialization failure (40P01, 40001), and a catalog row another session
+// (55P03), a deadlock or serialization failure (40P01, 40001), a catalog row another session
 // wrote meanwhile (23505 from a concurrent CREATE … IF NOT EXISTS outside idemkit's lock; XX000
-// "tuple concurrently updated").
-const TRANSIENT = new Set(['55P03', '40P01', '40001', '23505', 'XX000']);
+// "tuple concurrently updated"), and the attempt's connection terminated by the server (57P01:
+// pg_terminate_backend, a failover), whose transaction rolled back whole — a pool hands the next
+// attempt another connection. A server that cannot be reached at all still fails at once.
+const TRANSIENT = new Set(['55P03', '40P01', '40001', '23505', 'XX000', '57P01']);
 
 /**
  * Brings the schema to this release's shape, cheaply when it already is: a cold-start burst of

@@ -79,8 +79,10 @@ export interface MigrateOptions {
    */
   lockTimeoutMs?: number;
   /**
-   * Attempts before giving up on lock timeouts, deadlocks and concurrent catalog changes (the
-   * error of the last one is thrown). A store that cannot be reached fails at once.
+   * Attempts before giving up on lock timeouts, deadlocks, concurrent catalog changes and
+   * connections the server terminated mid-attempt (`57P01`; with a pool, the next attempt gets
+   * another connection). The error of the last one is thrown. A store that cannot be reached
+   * fails at once.
    * @default 10
    */
   attempts?: number;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, IdempotencyStoreError } from '@idemkit/core';
 import { PostgresStore, schemaSql } from '../src/index.js';
+import { resolveNames } from '../src/schema.js';
 import { counting, rejection, schema, testPool, uniqueTable } from './helpers.js';
 
 const pool = testPool({ max: 6 });
@@ -106,6 +107,49 @@ describe('schema', () => {
       await store.migrate();
       expect((await store.claim(request('own:1'))).acquired).toBe(true);
     } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS "${own}" CASCADE`);
+    }
+  });
+
+  it('migrate() whose connection the server terminates mid-attempt (57P01) tries again on another connection', async () => {
+    // A schema of its own, so holding its migration lock keeps no other test's migration waiting.
+    const own = `${schema}_cut`;
+    const table = 'records';
+    const { migrationLock } = resolveNames({ schema: own, table });
+    const waiting = async (except?: number): Promise<number> => {
+      for (;;) {
+        const { rows } = await pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+           AND position($1 IN query) > 0 AND pid IS DISTINCT FROM $2`,
+          [`pg_advisory_xact_lock(${migrationLock}::int8)`, except ?? null],
+        );
+        if (rows[0] !== undefined) return rows[0].pid;
+      }
+    };
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1::int8)', [migrationLock]);
+      const retried: unknown[] = [];
+      const store = new PostgresStore({ client: pool, schema: own, table });
+      const migrating = store.migrate({ onRetry: (error) => retried.push((error as { code?: unknown }).code) });
+      // The first attempt waits for the lock; the server ends its connection (a failover, an operator).
+      const first = await waiting();
+      await pool.query('SELECT pg_terminate_backend($1)', [first]);
+      // The second attempt, on another connection, waits for the same lock, then migrates. (Without
+      // a retry, migrate() rejects instead, and that rejection fails the test at once.)
+      await Promise.race([
+        waiting(first),
+        migrating.then(() => {
+          throw new Error('migrate() settled while its lock was still held');
+        }),
+      ]);
+      await holder.query('COMMIT');
+      await migrating;
+      expect(retried).toEqual(['57P01']);
+      expect((await store.claim(request('cut:1'))).acquired).toBe(true);
+    } finally {
+      holder.release();
       await pool.query(`DROP SCHEMA IF EXISTS "${own}" CASCADE`);
     }
   });
