@@ -219,8 +219,10 @@ function errorCodes(error: unknown): unknown[] {
 }
 
 // Batch workers (fault partialBatch) take up to BATCH_SIZE deliveries at once and run them as one
-// SQS event through makeIdempotentSqs, which claims them all in one claimMany. Every third batch
-// loses the reply to one of that claim's first requests (the proxy cuts mid-batch): the batch
+// SQS event through makeIdempotentSqs, which claims them all in one claimMany. The first batch of
+// several deliveries, and every third after it, loses the reply to one of that claim's first
+// requests (the proxy cuts mid-batch; from the first, so a short run that finds only a few
+// batches of several still injects the fault): the batch
 // claim must leave nothing claimed or say exactly what it claimed, so no record is refused for a
 // whole lease, run twice, or acknowledged unrun.
 const BATCH_SIZE = 5;
@@ -261,7 +263,7 @@ async function receiveBatch(): Promise<ReceivedDelivery[]> {
 async function runBatch(batch: ReceivedDelivery[]): Promise<void> {
   batchDeliveries = new Map(batch.map((delivery) => [`${delivery.id}-${delivery.receipt}`, delivery]));
   const Records = batch.map((delivery) => ({ messageId: `${delivery.id}-${delivery.receipt}`, body: delivery.body, eventSourceARN: QUEUE_ARN }));
-  if (batch.length > 1 && ++batches % 3 === 0) opened.proxy.loseNextReply(() => count(PARTIAL_BATCH), batches % 2);
+  if (batch.length > 1 && ++batches % 3 === 1) opened.proxy.loseNextReply(() => count(PARTIAL_BATCH), batches % 2);
   let failed: Set<string>;
   try {
     const response = await handleBatch({ Records }, lambdaContext(config!.visibilityMs));
