@@ -147,19 +147,17 @@ export class FastPath {
     const unsettled = new Array<ClaimOutcome | undefined>(requests.length).fill(undefined);
     if (!this.supported) return Promise.resolve(unsettled);
     const now = this.now();
-    const pipeline = (this.client as PipelineClient).pipeline();
-    const sent: { index: number; redisKey: string; written: Written }[] = [];
+    const sent: { index: number; redisKey: string; written: Written; command: (string | Buffer)[] }[] = [];
     requests.forEach((request, index) => {
       const redisKey = redisKeys[index];
       if (redisKey === undefined) return;
       const { written, px } = this.fresh(request, now);
-      pipeline.callBuffer('SET', redisKey, written.bytes, 'PX', px, 'NX', 'GET');
-      sent.push({ index, redisKey, written });
+      sent.push({ index, redisKey, written, command: ['SET', redisKey, written.bytes, 'PX', px, 'NX', 'GET'] });
     });
     if (sent.length === 0) return Promise.resolve(unsettled);
-    return this.roundTrip(() => pipeline.exec()).then(async (replies) => {
-      // Never for a pipeline; nothing is known of its replies, so the script judges every request.
-      if (replies === null || replies.length !== sent.length) return unsettled;
+    return this.pipelined(sent.map((item) => item.command)).then(async (replies) => {
+      // Nothing is known of the replies, so the script judges every request.
+      if (replies === undefined) return unsettled;
       let clean = true;
       const wrote: { redisKey: string; written: Written }[] = [];
       sent.forEach(({ index, redisKey, written }, j) => {
@@ -278,19 +276,17 @@ export class FastPath {
   completeMany(requests: readonly CompleteRequest[], redisKeys: readonly (string | undefined)[]): Promise<boolean[]> {
     const done = new Array<boolean>(requests.length).fill(false);
     const now = this.now();
-    const pipeline = (this.client as PipelineClient).pipeline();
     const sent: { index: number; redisKey: string; swap: [Buffer, Buffer, string] }[] = [];
     requests.forEach((request, index) => {
       const redisKey = redisKeys[index];
       const swap = redisKey === undefined ? undefined : this.swapOf(request, redisKey, now);
-      if (swap === undefined) return;
-      pipeline.callBuffer('EVALSHA', COMPARE_AND_SET_SCRIPT.sha, '1', redisKey!, ...swap);
-      sent.push({ index, redisKey: redisKey!, swap });
+      if (swap !== undefined) sent.push({ index, redisKey: redisKey!, swap });
     });
+    // No claim of the batch was written here: nothing to send, the script completes them all.
     if (sent.length === 0) return Promise.resolve(done);
-    return this.roundTrip(() => pipeline.exec()).then(
+    return this.pipelined(sent.map(({ redisKey, swap }) => ['EVALSHA', COMPARE_AND_SET_SCRIPT.sha, '1', redisKey, ...swap])).then(
       async (replies) => {
-        if (replies === null || replies.length !== sent.length) return done;
+        if (replies === undefined) return done;
         const unloaded: Promise<void>[] = [];
         sent.forEach(({ index, redisKey, swap }, j) => {
           const [error, reply] = replies[j]!;
@@ -313,6 +309,16 @@ export class FastPath {
       },
       () => done,
     );
+  }
+
+  /**
+   * Sends `commands` as one pipeline, in one round trip; their replies in order, or undefined
+   * when the replies cannot be matched to the commands (never for a pipeline ioredis ran).
+   */
+  private pipelined(commands: readonly (string | Buffer)[][]): Promise<[Error | null, unknown][] | undefined> {
+    const pipeline = (this.client as PipelineClient).pipeline();
+    for (const [command, ...args] of commands) pipeline.callBuffer(command as string, ...args);
+    return this.roundTrip(() => pipeline.exec()).then((replies) => (replies === null || replies.length !== commands.length ? undefined : replies));
   }
 
   /**

@@ -274,12 +274,7 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     if (this.fast === undefined || !this.pipelines) return claimPlanned(operation, this.calls, requests, placed, this.plan(placed));
     // One pipeline of native claims first; the requests it cannot settle go to the script, in order.
     const fast = this.fast;
-    const settled = await this.boundary(operation, () =>
-      fast.claimMany(
-        requests,
-        placed.map((identities) => (identities.length === 1 ? identities[0]!.redisKey : undefined)),
-      ),
-    );
+    const settled = await this.boundary(operation, () => fast.claimMany(requests, singleKeysOf(placed)));
     const left: number[] = [];
     for (let i = 0; i < requests.length; i++) if (settled[i] === undefined) left.push(i);
     if (left.length === 0) return settled as ClaimOutcome[];
@@ -294,11 +289,8 @@ export class RedisStore implements IdempotencyStore, VersionStore {
     // The claims the batch pipeline wrote complete in one pipeline of compare-and-sets; the script
     // completes the rest (or says why not), in as few round trips as the plan allows.
     let left = requests.map((_, i) => i);
-    if (this.fast !== undefined && this.pipelines && operation === 'completeMany') {
-      const done = await this.fast.completeMany(
-        requests,
-        placed.map((identities) => (identities.length === 1 ? identities[0]!.redisKey : undefined)),
-      );
+    if (this.fast !== undefined && this.pipelines) {
+      const done = await this.fast.completeMany(requests, singleKeysOf(placed));
       left = left.filter((i) => !done[i]);
       for (let i = 0; i < requests.length; i++) if (done[i]) outcomes[i] = { ok: true };
       if (left.length === 0) return outcomes;
@@ -378,6 +370,11 @@ function remap(plan: Plan, indexes: readonly number[]): Plan {
       steps.map((step): Step => (step.kind === 'call' ? { kind: 'call', indexes: step.indexes.map((j) => indexes[j]!) } : { kind: 'spread', index: indexes[step.index]! })),
     ),
   );
+}
+
+/** Per request of a batch, its Redis key when it names a single identity (what the fast path can take), else undefined. */
+function singleKeysOf(placed: readonly Placed[][]): (string | undefined)[] {
+  return placed.map((identities) => (identities.length === 1 ? identities[0]!.redisKey : undefined));
 }
 
 function inOneSlot(identities: readonly Placed[]): boolean {
