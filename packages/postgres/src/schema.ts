@@ -182,10 +182,11 @@ CREATE TABLE IF NOT EXISTS ${versions} (
     claimFunctionSql(resolved),
     claimOneFunctionSql(resolved),
     completeOneFunctionSql(resolved),
+    // The marks migrate() looks for, from the same list it reads them by; the claim function's last.
     `-- Written last: migrate() reads them (without taking a lock) to know the schema is current.
-COMMENT ON FUNCTION ${resolved.qualifiedClaimOneFunction} IS '${SCHEMA_MARK}';
-COMMENT ON FUNCTION ${resolved.qualifiedCompleteOneFunction} IS '${SCHEMA_MARK}';
-COMMENT ON FUNCTION ${resolved.qualifiedClaimFunction} IS '${SCHEMA_MARK}';`,
+${[...resolved.markedFunctions.slice(1), resolved.markedFunctions[0]!]
+  .map((name) => `COMMENT ON FUNCTION ${quoteIdentifier(schema)}.${quoteIdentifier(name)} IS '${SCHEMA_MARK}';`)
+  .join('\n')}`,
   ];
   return `${statements.filter((statement) => statement !== undefined).join('\n\n')}\n`;
 }

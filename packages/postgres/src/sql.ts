@@ -284,7 +284,7 @@ WHERE entity = $1 AND fencing_token = $2 AND pending_version IS NOT NULL AND exp
 }
 
 /**
- * What migrate() reads first, without taking a lock: the mark on each claim function that exists.
+ * What migrate() reads first, without taking a lock: the mark on each of the schema's functions that exists.
  * `$1` schema, `$2` the function names (text[]); one row per function found, `name` and `mark`.
  */
 export const schemaMarkQuery = `SELECT p.proname::text AS name, obj_description(p.oid, 'pg_proc') AS mark
