@@ -36,6 +36,6 @@ export async function releaseLanded(
 async function findByNonce(context: StoreContext, key: string, nonce: string): Promise<IdentityToken | undefined> {
   const slot = (await readItem(context, key))?.slots.find((candidate) => candidate.nonce === nonce && candidate.record.status === 'in_progress');
   if (slot === undefined) return undefined;
-  context.slots.remember(key, slot.record.fencingToken, slot.name);
+  context.slots.remember(slot.record, slot.name, false);
   return { key, fencingToken: slot.record.fencingToken };
 }

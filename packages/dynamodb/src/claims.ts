@@ -43,7 +43,8 @@ export async function claimIdentities(context: StoreContext, request: ClaimReque
     let verdicts: UpdateVerdict[];
     try {
       const result = await writeAtomically(context.client, plans.map((plan) => plan.update));
-      if (result.applied) return acquired(context, plans);
+      // The write applied: it set each item's counter to its claim's token.
+      if (result.applied) return acquired(context, plans, true);
       verdicts = result.verdicts;
     } catch (error) {
       // The item is full: read it and write exactly, which prunes its expired occurrences.
@@ -66,7 +67,7 @@ export async function claimIdentities(context: StoreContext, request: ClaimReque
       return readKeyItem(verdict.item, layout);
     });
     const own = ownLandedClaim(verdicts, items, nonce);
-    if (own !== undefined) return acquired(context, own);
+    if (own !== undefined) return acquired(context, own, false);
     if (verdicts.some((verdict) => verdict.kind === 'conflict')) {
       if (attempt >= MAX_ATTEMPTS) throw contention(layout);
       await backOff(attempt);
@@ -101,8 +102,9 @@ function ownLandedClaim(verdicts: readonly UpdateVerdict[], items: ReadonlyArray
   return own;
 }
 
-function acquired(context: StoreContext, claims: ReadonlyArray<Pick<PlannedClaim, 'slot' | 'record'>>): ClaimOutcome {
-  for (const { slot, record } of claims) context.slots.remember(record.key, record.fencingToken, slot);
+/** `written`: this call's write just applied (not an earlier attempt's, found by its nonce), so each item is as it left it. */
+function acquired(context: StoreContext, claims: ReadonlyArray<Pick<PlannedClaim, 'slot' | 'record'>>, written: boolean): ClaimOutcome {
+  for (const { slot, record } of claims) context.slots.remember(record, slot, written);
   const [first, ...rest] = claims.map((claim) => claim.record);
   const outcome: ClaimOutcome = { acquired: true, fencingToken: first!.fencingToken, record: { ...first! } };
   if (rest.length > 0) outcome.also = rest.map((record) => ({ key: record.key, fencingToken: record.fencingToken }));

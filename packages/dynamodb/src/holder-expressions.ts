@@ -1,6 +1,7 @@
+import type { IdempotencyRecord } from '@idemkit/core';
 import { Expression, ttlSeconds, type ConditionalUpdate } from './expressions.js';
 import { STATUS, UNWINDOWED_SLOT, type TableLayout } from './layout.js';
-import { numberValue, stringValue, type KeyItem, type Slot } from './marshal.js';
+import { numberValue, slotValue, stringValue, type KeyItem, type Slot } from './marshal.js';
 
 // The writes only a claim's holder makes (complete, extendLease, release), each conditioned on
 // the occurrence its fencing token names being live and in progress. Like claims, each is first
@@ -12,6 +13,11 @@ export interface HeldSlot {
   key: string;
   fencingToken: number;
   slot: string;
+  /**
+   * The occurrence as the claim wrote it, when this process knows the item is exactly as its
+   * claim left it (see `SlotMemory`): the write may then be pinned on the item's counter alone.
+   */
+  untouched?: IdempotencyRecord;
 }
 
 /** What a completion writes into its occurrence. */
@@ -37,8 +43,27 @@ function bumpFence(x: Expression): void {
   x.set(fence, `${fence} + ${x.value('one', numberValue(1))}`);
 }
 
+/**
+ * The condition that `held`'s occurrence is still the holder's, and the counter's move. While the
+ * item is untouched since this process's claim, its counter still equals the token: the
+ * occurrence is that claim's, in progress, as written, and its expiry (checked here, against the
+ * same `now` the condition would use) is known. So the condition is the counter alone, which
+ * DynamoDB evaluates faster than three fields inside the slot's map. Any other write since
+ * (a take-over, an extension by another store object) has moved the counter: the write fails
+ * and is judged from the item returned, as a failed condition on the fields would be.
+ */
+function guardHeld(x: Expression, slot: string, held: HeldSlot, now: number): held is HeldSlot & { untouched: IdempotencyRecord } {
+  if (held.untouched !== undefined && held.untouched.expiresAt > now) {
+    pinFence(x, { fence: held.fencingToken });
+    return true;
+  }
+  whenHeld(x, slot, held, x.value('now', numberValue(now)));
+  bumpFence(x);
+  return false;
+}
+
 /** Pins the item's revision and sets the counter past it. */
-function pinFence(x: Expression, item: KeyItem): void {
+function pinFence(x: Expression, item: Pick<KeyItem, 'fence'>): void {
   const fence = x.item('fence');
   x.when(`${fence} = ${x.value('f', numberValue(item.fence))}`);
   x.set(fence, x.value('next', numberValue(item.fence + 1)));
@@ -62,10 +87,17 @@ export function blindComplete(layout: TableLayout, held: HeldSlot, completion: C
   const x = new Expression(layout);
   const slot = x.slot(held.slot);
   const ttl = x.value('ttl', numberValue(ttlSeconds(completion.expiresAt)));
-  whenHeld(x, slot, held, x.value('now', numberValue(completion.now)));
-  if (held.slot !== UNWINDOWED_SLOT) x.when(`${x.ttl} <= ${ttl}`);
-  writeCompletion(x, slot, completion);
-  bumpFence(x);
+  if (guardHeld(x, slot, held, completion.now)) {
+    // The occurrence is known whole (the claim's, unchanged): one value for the slot is a smaller
+    // request than its fields one by one, and cheaper for DynamoDB to apply.
+    const { result, ...claimed } = held.untouched;
+    const completed: IdempotencyRecord = { ...claimed, status: 'completed', expiresAt: completion.expiresAt };
+    if (completion.result !== undefined) completed.result = completion.result;
+    x.set(slot, x.value('slot', slotValue(completed, completion.nonce)));
+  } else {
+    if (held.slot !== UNWINDOWED_SLOT) x.when(`${x.ttl} <= ${ttl}`);
+    writeCompletion(x, slot, completion);
+  }
   x.set(x.ttl, ttl);
   return x.build(held.key);
 }
@@ -107,8 +139,7 @@ export function exactExtend(layout: TableLayout, key: string, item: KeyItem, slo
 export function releaseUpdate(layout: TableLayout, held: HeldSlot, now: number): ConditionalUpdate {
   const x = new Expression(layout);
   const slot = x.slot(held.slot);
-  whenHeld(x, slot, held, x.value('now', numberValue(now)));
-  bumpFence(x);
+  guardHeld(x, slot, held, now);
   x.remove(slot);
   return x.build(held.key);
 }

@@ -25,7 +25,7 @@ interface HolderWrite {
  * @throws {@link LeaseLostError} naming the first identity whose claim is gone.
  */
 async function writeHeld(context: StoreContext, identities: readonly IdentityToken[], now: number, write: HolderWrite): Promise<void> {
-  let updates = identities.map((identity) => write.blind({ ...identity, slot: context.slots.recall(identity.key, identity.fencingToken) }));
+  let updates = identities.map((identity) => write.blind({ ...identity, ...context.slots.recall(identity.key, identity.fencingToken) }));
   for (let attempt = 1; ; attempt++) {
     const result = await writeAtomically(context.client, updates);
     if (result.applied) return;
@@ -70,6 +70,8 @@ export async function completeIdentities(context: StoreContext, identities: read
 export async function extendIdentities(context: StoreContext, identities: readonly IdentityToken[], now: number, leaseExpiresAt: number): Promise<void> {
   const { layout } = context;
   const running = (slot: Slot) => slot.record.status === 'in_progress' && slot.record.leaseExpiresAt > now;
+  // Before sending: an extension moves the counter, even one whose reply is lost.
+  for (const identity of identities) context.slots.touched(identity.key, identity.fencingToken);
   await writeHeld(context, identities, now, {
     blind: (held) => blindExtend(layout, held, now, leaseExpiresAt),
     holds: running,
@@ -85,18 +87,21 @@ export async function extendIdentities(context: StoreContext, identities: readon
  * @returns whether it was released.
  */
 export async function releaseIdentity(context: StoreContext, identity: IdentityToken, now: number): Promise<boolean> {
-  let slot = context.slots.recall(identity.key, identity.fencingToken);
-  for (let attempt = 1; attempt <= 2; attempt++) {
-    const result = await writeAtomically(context.client, [releaseUpdate(context.layout, { ...identity, slot }, now)]);
+  let held: HeldSlot = { ...identity, ...context.slots.recall(identity.key, identity.fencingToken) };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const result = await writeAtomically(context.client, [releaseUpdate(context.layout, held, now)]);
     if (result.applied) {
       context.slots.forget(identity.key, identity.fencingToken);
       return true;
     }
     const verdict = result.verdicts[0]!;
     const found = verdict.kind === 'failed' ? findLive(readKeyItem(verdict.item, context.layout), now, identity.fencingToken) : undefined;
-    // Held under another slot than expected (a claim of another process): release that one.
-    if (found === undefined || found.record.status !== 'in_progress' || found.name === slot) break;
-    slot = found.name;
+    if (found === undefined || found.record.status !== 'in_progress') break;
+    // Still held: under another slot than expected (a claim of another process), or the item was
+    // written since the claim though this process thought it untouched (an extension through
+    // another store object). Release it with the condition on the occurrence's own fields.
+    if (found.name === held.slot && held.untouched === undefined) break;
+    held = { ...identity, slot: found.name };
   }
   context.slots.forget(identity.key, identity.fencingToken);
   return false;

@@ -1,32 +1,72 @@
+import type { IdempotencyRecord } from '@idemkit/core';
 import { UNWINDOWED_SLOT } from './layout.js';
 
-/** How many claims' slots a store remembers; the oldest is forgotten first. */
+/** How many claims a store remembers; the oldest is forgotten first. */
 const CAPACITY = 10_000;
 
+/** What a store remembers of one claim it made. */
+interface Remembered {
+  slot: string;
+  /**
+   * The occurrence as the claim wrote it, while the item is known to be exactly as the claim's
+   * write left it (its counter still the claim's token); absent once this process wrote it again.
+   */
+  untouched?: IdempotencyRecord;
+}
+
+/** What a holder write of this process knows of the claim it writes for. */
+export interface Recalled {
+  /** The slot the claim wrote (the unwindowed slot when unknown). */
+  slot: string;
+  /** See {@link SlotMemory.remember}: set when the write may pin the item's counter on the token alone. */
+  untouched?: IdempotencyRecord;
+}
+
 /**
- * Which slot each claim this process made wrote, so its completion, release and lease extension
- * address that slot directly: `complete(key, token)` names an occurrence by its token, but the
- * item holds windowed occurrences by bucket. A slot not remembered (another process's claim, or
- * one forgotten) costs one more round trip: the write guesses the unwindowed slot, fails, and is
- * written again from the item the failure returns. Only windowed slots are remembered; the
- * unwindowed slot is the guess anyway.
+ * What each claim this process made wrote, so its completion, release and lease extension
+ * address it directly.
+ *
+ * - The slot: `complete(key, token)` names an occurrence by its token, but the item holds
+ *   windowed occurrences by bucket. A slot not remembered (another process's claim, or one
+ *   forgotten) costs one more round trip: the write guesses the unwindowed slot, fails, and is
+ *   written again from the item the failure returns.
+ * - Whether the item is untouched since the claim, for unwindowed claims: every write moves the
+ *   item's counter and a claim sets it to its own token, so while it still equals the token the
+ *   occurrence is this claim's, in progress, exactly as written. A holder write then conditions
+ *   on the counter alone, one comparison of a top-level attribute, which DynamoDB evaluates
+ *   faster than three inside the slot's map (measured on DynamoDB Local: docs/benchmarks.md).
+ *   Windowed items are left out: a claim of a neighbouring window moves their counter while this
+ *   claim still holds, and the pinned write would then fail and cost a second request.
  */
 export class SlotMemory {
-  private readonly slots = new Map<string, string>();
+  private readonly claims = new Map<string, Remembered>();
 
-  /** The slot the claim of `key` with `fencingToken` wrote, or the unwindowed slot when unknown. */
-  recall(key: string, fencingToken: number): string {
-    return this.slots.get(entry(key, fencingToken)) ?? UNWINDOWED_SLOT;
+  /** What is known of the claim of `key` with `fencingToken`. */
+  recall(key: string, fencingToken: number): Recalled {
+    return this.claims.get(entry(key, fencingToken)) ?? { slot: UNWINDOWED_SLOT };
   }
 
-  remember(key: string, fencingToken: number, slot: string): void {
-    if (slot === UNWINDOWED_SLOT) return;
-    if (this.slots.size >= CAPACITY) this.slots.delete(this.slots.keys().next().value!);
-    this.slots.set(entry(key, fencingToken), slot);
+  /**
+   * Remembers a claim: its slot and, when `written` (this call's write just applied, setting the
+   * counter to the token), the occurrence it wrote, `record`, as the item's untouched state.
+   */
+  remember(record: IdempotencyRecord, slot: string, written: boolean): void {
+    const untouched = slot === UNWINDOWED_SLOT && written;
+    // The unwindowed slot is the guess anyway: only worth an entry when it is known untouched.
+    if (slot === UNWINDOWED_SLOT && !untouched) return;
+    if (this.claims.size >= CAPACITY) this.claims.delete(this.claims.keys().next().value!);
+    this.claims.set(entry(record.key, record.fencingToken), untouched ? { slot, untouched: record } : { slot });
+  }
+
+  /** This process wrote the claim's item again (a lease extension): its counter is no longer the token. */
+  touched(key: string, fencingToken: number): void {
+    // Only unwindowed claims are remembered untouched, and the unwindowed slot is the guess anyway.
+    const id = entry(key, fencingToken);
+    if (this.claims.get(id)?.untouched !== undefined) this.claims.delete(id);
   }
 
   forget(key: string, fencingToken: number): void {
-    this.slots.delete(entry(key, fencingToken));
+    this.claims.delete(entry(key, fencingToken));
   }
 }
 

@@ -65,10 +65,11 @@ export function useTable(label: string, layout: Omit<DynamoDBStoreOptions, 'clie
   };
 }
 
-/** One HTTP request as the SDK sent it: which operation, and the key of a single-item one. */
+/** One HTTP request as the SDK sent it: which operation, and the key and condition of a single-item one. */
 export interface SentRequest {
   command: string;
   key?: string;
+  condition?: string;
 }
 
 /**
@@ -81,8 +82,10 @@ export function recordRequests(client: DynamoDBClient): { sent: SentRequest[]; m
   let maxInFlight = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const key = (args.input as { Key?: { id?: { S?: string } } }).Key?.id?.S;
-      sent.push({ command: String(context.commandName), ...(key === undefined ? {} : { key }) });
+      const input = args.input as { Key?: { id?: { S?: string } }; ConditionExpression?: string };
+      const key = input.Key?.id?.S;
+      const condition = input.ConditionExpression;
+      sent.push({ command: String(context.commandName), ...(key === undefined ? {} : { key }), ...(condition === undefined ? {} : { condition }) });
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
