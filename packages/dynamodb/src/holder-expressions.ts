@@ -2,22 +2,20 @@ import type { IdempotencyRecord } from '@idemkit/core';
 import { Expression, ttlSeconds, type ConditionalUpdate } from './expressions.js';
 import { STATUS, UNWINDOWED_SLOT, type TableLayout } from './layout.js';
 import { numberValue, slotValue, stringValue, type KeyItem, type Slot } from './marshal.js';
+import type { Remembered } from './slot-memory.js';
 
 // The writes only a claim's holder makes (complete, extendLease, release), each conditioned on
 // the occurrence its fencing token names being live and in progress. Like claims, each is first
 // sent for the slot the store expects (the one its claim wrote, remembered in process), and
 // written exactly from the returned item when that guess or the TTL's growth did not hold.
 
-/** An occurrence a holder names: its key, its token, and the slot expected to hold it. */
-export interface HeldSlot {
+/**
+ * An occurrence a holder names: its key, its token, and what this process remembers of its claim
+ * (the slot expected to hold it; the occurrence as written while the item is untouched).
+ */
+export interface HeldSlot extends Remembered {
   key: string;
   fencingToken: number;
-  slot: string;
-  /**
-   * The occurrence as the claim wrote it, when this process knows the item is exactly as its
-   * claim left it (see `SlotMemory`): the write may then be pinned on the item's counter alone.
-   */
-  untouched?: IdempotencyRecord;
 }
 
 /** What a completion writes into its occurrence. */

@@ -4,21 +4,15 @@ import { UNWINDOWED_SLOT } from './layout.js';
 /** How many claims a store remembers; the oldest is forgotten first. */
 const CAPACITY = 10_000;
 
-/** What a store remembers of one claim it made. */
-interface Remembered {
+/** What a store remembers of one claim it made, and what its holder writes recall. */
+export interface Remembered {
+  /** The slot the claim wrote (the unwindowed slot when unknown). */
   slot: string;
   /**
    * The occurrence as the claim wrote it, while the item is known to be exactly as the claim's
-   * write left it (its counter still the claim's token); absent once this process wrote it again.
+   * write left it (its counter still the claim's token): a holder write may then pin the counter
+   * on the token alone. Absent once this process wrote the item again.
    */
-  untouched?: IdempotencyRecord;
-}
-
-/** What a holder write of this process knows of the claim it writes for. */
-export interface Recalled {
-  /** The slot the claim wrote (the unwindowed slot when unknown). */
-  slot: string;
-  /** See {@link SlotMemory.remember}: set when the write may pin the item's counter on the token alone. */
   untouched?: IdempotencyRecord;
 }
 
@@ -42,7 +36,7 @@ export class SlotMemory {
   private readonly claims = new Map<string, Remembered>();
 
   /** What is known of the claim of `key` with `fencingToken`. */
-  recall(key: string, fencingToken: number): Recalled {
+  recall(key: string, fencingToken: number): Remembered {
     return this.claims.get(entry(key, fencingToken)) ?? { slot: UNWINDOWED_SLOT };
   }
 
