@@ -42,7 +42,7 @@ const BATCH_WORK: Record<string, string> = {
 /** Where one scenario's time goes on one store, when it is not the store's per-call work in general. */
 const SCENARIO_WORK: Record<string, string> = {
   'dynamodb/new events':
-    'the client\'s own work per event (store, engine and wrapper: ~64 µs against Powertools\' ~40, outside the SDK) and the completion, conditioned on the item\'s counter since f63800f (1.25 ms a request against 1.32 with the old condition on token, status and expiry, and 1.20 for Powertools\' unconditional `UpdateItem`; the claims 1.21 against 1.30, one client each, interleaved, 2026-12-03)',
+    'each library\'s own work per event above the SDK (idemkit\'s two requests, sent bare, cost what Powertools\' do), and against raw the larger requests and the conditional completion',
   'dynamodb/completed duplicates':
     'a larger request and reply (the claim carries the whole occurrence, the refusal returns the item with its result: ~0.04 ms more at the HTTP handler than raw\'s) and the refusal\'s unmarshalling and judging in the client (~0.06 ms)',
 };
