@@ -17,6 +17,7 @@ import { redisBench } from './contenders/redis.js';
 import type { StoreBench } from './contenders/types.js';
 import { startDynamoDB } from './lib/dynamodb-local.js';
 import { ensureBuilt } from './lib/built.js';
+import { cpuTimes, stealPercent } from './lib/cpu-steal.js';
 import { REPO_ROOT } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
@@ -94,6 +95,7 @@ const storeSetups: StoreSetup[] = [
 async function benchStores(): Promise<BenchReport['stores']> {
   const stores: BenchReport['stores'] = [];
   for (const setup of storeSetups) {
+    const cpuBefore = cpuTimes();
     const { bench, stop } = await setup();
     try {
       await bench.warmUp?.();
@@ -116,7 +118,16 @@ async function benchStores(): Promise<BenchReport['stores']> {
       }
       log(`${STORE_TITLES[bench.store]}: storage per completed key`);
       const storage = (await bench.storage?.()) ?? [];
-      stores.push({ store: bench.store, server: bench.server, results, ...(cache === undefined ? {} : { cache }), scaling, storage });
+      const steal = stealPercent(cpuBefore, cpuTimes());
+      stores.push({
+        store: bench.store,
+        server: bench.server,
+        results,
+        ...(cache === undefined ? {} : { cache }),
+        scaling,
+        storage,
+        ...(steal === undefined ? {} : { stealPercent: steal }),
+      });
     } finally {
       await bench.close();
       await stop?.();

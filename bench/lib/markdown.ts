@@ -13,6 +13,7 @@ import {
   slowerRows,
   STORE_HEADER,
   storeRows,
+  STORE_TITLES,
   STRATEGY_HEADER,
   strategyRows,
   type BenchReport,
@@ -55,6 +56,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- Node.js ${machine.node}`,
     `- servers (all on loopback): ${machine.servers.join(', ')}`,
     `- 1-minute load average: ${report.loadAverage.map((load) => load.toFixed(2)).join(' at the start, ')} at the end of the store benches`,
+    ...stealLine(report),
     '',
     '## How it was measured',
     '',
@@ -145,4 +147,15 @@ export function renderMarkdown(report: BenchReport): string {
     'Environment: `REDIS_URL`, `DATABASE_URL`, `DYNAMODB_ENDPOINT` point the run at other servers. ' +
       '`npx pnpm@10 bench --quick` runs short rounds and prints without writing. idemkit is measured from its built packages (`bench/lib/loader.mjs`; the bench rebuilds them when a source is newer). Sources: [`bench/`](../bench).',
   ].join('\n')}\n`;
+}
+
+/** The hypervisor's share of CPU time during each store's bench: what makes runs of the same code differ. */
+function stealLine(report: BenchReport): string[] {
+  const parts = report.stores.flatMap((store) =>
+    store.stealPercent === undefined ? [] : [`${STORE_TITLES[store.store]} ${store.stealPercent.toFixed(1)} %`],
+  );
+  if (parts.length === 0) return [];
+  return [
+    `- CPU steal (from /proc/stat: time this VM's vCPUs were ready to run while the hypervisor ran other guests) during each store's bench: ${parts.join(', ')}. Client CPU and every server stretch with it, so a run with more steal moves the ratios more.`,
+  ];
 }

@@ -24,6 +24,8 @@ export interface BenchReport {
     /** New events at 1, 8 and 64 concurrent callers. */
     scaling: { callers: number; results: ScenarioResult[] }[];
     storage: StorageFigure[];
+    /** CPU time the hypervisor took while this store's bench ran, in per cent (Linux only). */
+    stealPercent?: number;
   }[];
   strategies: { eventBytes: number; results: StrategyResult[] };
   memory: MemoryResult[];
