@@ -22,8 +22,8 @@ export function cpuTimes(readStat: () => string = () => readFileSync('/proc/stat
 
 /**
  * The share of CPU time, in per cent, the hypervisor gave to other guests while this machine's
- * vCPUs were ready to run (steal) between two readings. On a shared VM it is what makes one run
- * slower than the next: every contender's client CPU and every server's stretch with it.
+ * vCPUs were ready to run (steal) between two readings. On a shared VM it is one reason a run is
+ * slower than the next: it slows every contender's client and every server alike.
  */
 export function stealPercent(from: CpuTimes | undefined, to: CpuTimes | undefined): number | undefined {
   if (from === undefined || to === undefined || to.total <= from.total) return undefined;

@@ -156,6 +156,6 @@ function stealLine(report: BenchReport): string[] {
   );
   if (parts.length === 0) return [];
   return [
-    `- CPU steal (from /proc/stat: time this VM's vCPUs were ready to run while the hypervisor ran other guests) during each store's bench: ${parts.join(', ')}. Client CPU and every server stretch with it, so a run with more steal moves the ratios more.`,
+    `- CPU steal (from /proc/stat: time this VM's vCPUs were ready to run while the hypervisor ran other guests) during each store's bench: ${parts.join(', ')}. Steal slows the clients and every server alike; it is one of the reasons runs of the same code differ.`,
   ];
 }
