@@ -91,7 +91,7 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
 }
 
 /** A table keyed by `id` (S), the layout Powertools expects and the raw commands use. */
-async function createIdTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function createIdTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
