@@ -60,20 +60,18 @@ try {
   const oursKey = keyOf(ours.claim, 'id');
   const theirsKey = keyOf(theirs.claim, 'id');
   const shape = (label: string, key: string, timed: RecordedRequest, setup: RecordedRequest[] = [], refused = false): Shape => ({ label, key, timed, setup, refused });
+  // A completion is timed after its own claim, a refused claim after its claim and completion.
+  const ourClaim = shape("idemkit's claim (UpdateItem)", oursKey, ours.claim);
+  const ourRefused = shape("idemkit's refused claim (UpdateItem)", oursKey, ours.refused, [ours.claim, ours.completion], true);
+  const ourCompletion = shape("idemkit's completion", oursKey, ours.completion, [ours.claim]);
   const pairs: [Shape, Shape][] = [
-    [shape("idemkit's claim (UpdateItem)", oursKey, ours.claim), shape('the same item as a PutItem', oursKey, asPut(ours.claim))],
-    [
-      shape("idemkit's refused claim (UpdateItem)", oursKey, ours.refused, [ours.claim, ours.completion], true),
-      shape('the same as a PutItem', oursKey, asPut(ours.refused), [ours.claim, ours.completion], true),
-    ],
-    [shape("idemkit's claim (UpdateItem)", oursKey, ours.claim), shape("Powertools' claim (PutItem)", theirsKey, theirs.claim)],
-    [
-      shape("idemkit's refused claim", oursKey, ours.refused, [ours.claim, ours.completion], true),
-      shape("Powertools' refused claim", theirsKey, theirs.refused, [theirs.claim, theirs.completion], true),
-    ],
-    [shape("idemkit's completion", oursKey, ours.completion, [ours.claim]), shape("Powertools' completion", theirsKey, theirs.completion, [theirs.claim])],
-    [shape("idemkit's completion", oursKey, ours.completion, [ours.claim]), shape('the same without its condition', oursKey, withoutCondition(ours.completion), [ours.claim])],
-    [shape("idemkit's completion", oursKey, ours.completion, [ours.claim]), shape('the same, its slot as one string', oursKey, mapsAsStrings(ours.completion), [ours.claim])],
+    [ourClaim, shape('the same item as a PutItem', oursKey, asPut(ours.claim))],
+    [ourRefused, { ...ourRefused, label: 'the same as a PutItem', timed: asPut(ours.refused) }],
+    [ourClaim, shape("Powertools' claim (PutItem)", theirsKey, theirs.claim)],
+    [ourRefused, shape("Powertools' refused claim (PutItem)", theirsKey, theirs.refused, [theirs.claim, theirs.completion], true)],
+    [ourCompletion, shape("Powertools' completion", theirsKey, theirs.completion, [theirs.claim])],
+    [ourCompletion, { ...ourCompletion, label: 'the same without its condition', timed: withoutCondition(ours.completion) }],
+    [ourCompletion, { ...ourCompletion, label: 'the same, its slot as one string', timed: mapsAsStrings(ours.completion) }],
   ];
   const rows = [];
   for (const [a, b] of pairs) {

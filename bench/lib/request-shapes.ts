@@ -3,7 +3,7 @@
 // without its condition, a slot sent as one string), replayed with fresh keys. Used by
 // bench/dynamodb-shapes.ts to say which part of a request DynamoDB Local charges for.
 import { PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { msSince } from './stats.js';
+import { msSince, percentile } from './stats.js';
 
 /** One request as a contender's client was asked to send it. */
 export interface RecordedRequest {
@@ -204,9 +204,7 @@ async function send(client: DynamoDBClient, request: RecordedRequest, from: stri
   }
 }
 
-/** Nearest-rank quantile. */
+/** A nearest-rank quantile of unsorted samples (stats.ts' percentile, which takes them sorted). */
 export function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return percentile([...values].sort((x, y) => x - y), q);
 }
