@@ -17,11 +17,11 @@ import { genesysEvent } from '../lib/events.js';
 import { runId } from '../lib/env.js';
 // The store's own implementation of DynamoDB's item-size rules (not exported from the package).
 import { itemBytes } from '../../packages/dynamodb/src/item-size.js';
-import { countDynamoDB } from '../lib/round-trips.js';
+import { countDynamoDB, type RoundTripCounter } from '../lib/round-trips.js';
 import { idemkitContender } from './idemkit.js';
 import { powertoolsContender } from './powertools.js';
 import { rawContender, type RawClaim, type RawCommands } from './raw.js';
-import { RETENTION_SECONDS, type StoreBench } from './types.js';
+import { RETENTION_SECONDS, type Contender, type StoreBench } from './types.js';
 
 /** How long every contender sends new events to a fresh DynamoDB Local before anything is measured. */
 const WARM_UP_MS = 8_000;
@@ -43,16 +43,12 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
   await store.createTable();
   await Promise.all([createIdTable(admin, tables.powertools), createIdTable(admin, tables.raw)]);
 
-  const contenders = [
-    idemkitContender('dynamodb', store, idemkitCounter),
-    powertoolsContender(
-      'dynamodb',
-      () => new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: powertoolsClient! }),
-      powertoolsCounter,
-      'bench',
-    ),
-    rawContender('dynamodb', rawDynamoDBCommands(rawClient!, tables.raw), rawCounter),
-  ];
+  const contenders = dynamodbContenders(
+    { idemkit: idemkitClient!, powertools: powertoolsClient!, raw: rawClient! },
+    tables,
+    { idemkit: idemkitCounter, powertools: powertoolsCounter, raw: rawCounter },
+    store,
+  );
   const cacheContenders = [
     idemkitContender('dynamodb', store, idemkitCounter, 'idemkit, localCache', 'each', true),
     powertoolsContender(
@@ -88,6 +84,36 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
       for (const client of [admin, idemkitClient, powertoolsClient, rawClient]) client!.destroy();
     },
   };
+}
+
+/** The tables (or clients, counters) of the three contenders. */
+export interface PerContender<T> {
+  idemkit: T;
+  powertools: T;
+  raw: T;
+}
+
+/**
+ * idemkit, Powertools and raw on their own clients and tables, as every DynamoDB measurement
+ * builds them (`store`: idemkit's, when the caller has made its table already). Nothing here
+ * sends a request: the tables must exist before the first event, on a real endpoint.
+ */
+export function dynamodbContenders(
+  clients: PerContender<DynamoDBClient>,
+  tables: PerContender<string>,
+  counters: PerContender<RoundTripCounter>,
+  store = new DynamoDBStore({ client: clients.idemkit, tableName: tables.idemkit }),
+): Contender[] {
+  return [
+    idemkitContender('dynamodb', store, counters.idemkit),
+    powertoolsContender(
+      'dynamodb',
+      () => new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: clients.powertools }),
+      counters.powertools,
+      'bench',
+    ),
+    rawContender('dynamodb', rawDynamoDBCommands(clients.raw, tables.raw), counters.raw),
+  ];
 }
 
 /** A table keyed by `id` (S), the layout Powertools expects and the raw commands use. */
