@@ -5,10 +5,10 @@
 // Local together; this says how much of a gap between two contenders is client work, and whose.
 // All three contenders run in this one process, interleaved, as in `pnpm bench`.
 //
-//   node --import ./bench/lib/loader.mjs bench/dynamodb-client.ts [--quick]     (~30 s; prints a table)
-import { dynamodbContenders } from './contenders/dynamodb.js';
+//   node --import ./bench/lib/loader.mjs bench/dynamodb-client.ts [--quick]     (~50 s; prints a table)
+import { dynamodbContenders, perContender } from './contenders/dynamodb.js';
 import type { Contender } from './contenders/types.js';
-import { answeringHandler, type AnsweringHandler } from './lib/answering-handler.js';
+import { answeringHandler } from './lib/answering-handler.js';
 import { OWNERS, OwnerProfiler } from './lib/cpu-profile.js';
 import { localDynamoDBClient } from './lib/dynamodb-local.js';
 import { genesysEvent } from './lib/events.js';
@@ -19,14 +19,13 @@ const quick = process.argv.includes('--quick');
 const plan = quick ? { warmUp: 300, timedRounds: 4, profiledRounds: 2, perRound: 100 } : { warmUp: 3_000, timedRounds: 20, profiledRounds: 6, perRound: 200 };
 
 /** Each contender's client answers through its own handler; the endpoint is never dialled. */
-const handlers = { idemkit: answeringHandler(), powertools: answeringHandler(), raw: answeringHandler() };
-const client = (answering: AnsweringHandler) => localDynamoDBClient('http://127.0.0.1:9', { requestHandler: answering.handler });
-const clients = { idemkit: client(handlers.idemkit), powertools: client(handlers.powertools), raw: client(handlers.raw) };
-const contenders = dynamodbContenders(clients, { idemkit: 'client-idemkit', powertools: 'client-powertools', raw: 'client-raw' }, {
-  idemkit: countDynamoDB(clients.idemkit),
-  powertools: countDynamoDB(clients.powertools),
-  raw: countDynamoDB(clients.raw),
-});
+const handlers = perContender(() => answeringHandler());
+const clients = perContender((contender) => localDynamoDBClient('http://127.0.0.1:9', { requestHandler: handlers[contender].handler }));
+const contenders = dynamodbContenders(
+  clients,
+  perContender((contender) => `client-${contender}`),
+  perContender((contender) => countDynamoDB(clients[contender])),
+);
 
 async function newEvents(contender: Contender, count: number): Promise<void> {
   const events = Array.from({ length: count }, () => genesysEvent());
@@ -58,7 +57,7 @@ await profiler.start();
 await rounds(plan.profiledRounds, (contender) => profiler.window(contender.name, () => newEvents(contender, plan.perRound)));
 profiler.stop();
 
-const requests = handlers.idemkit.answered + handlers.powertools.answered + handlers.raw.answered;
+const requests = Object.values(handlers).reduce((sum, handler) => sum + handler.answered, 0);
 const events = 3 * (plan.warmUp + (plan.timedRounds + plan.profiledRounds) * plan.perRound);
 if (requests !== 2 * events) throw new Error(`expected two requests per new event (${2 * events}), the handlers answered ${requests}`);
 

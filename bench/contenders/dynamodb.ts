@@ -32,29 +32,22 @@ const BATCH_CONCURRENCY = 10;
 /** idemkit, Powertools (DynamoDBPersistenceLayer) and raw PutItem/UpdateItem, each on its own table and client. */
 export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
   const name = runId('bench').replace(/_/g, '-');
-  const tables = { idemkit: `${name}-idemkit`, powertools: `${name}-powertools`, raw: `${name}-raw` };
+  const tables = perContender((contender) => `${name}-${contender}`);
   const admin = localDynamoDBClient(endpoint);
-  const [idemkitClient, powertoolsClient, rawClient] = [0, 1, 2].map(() => localDynamoDBClient(endpoint));
-  const idemkitCounter = countDynamoDB(idemkitClient!);
-  const powertoolsCounter = countDynamoDB(powertoolsClient!);
-  const rawCounter = countDynamoDB(rawClient!);
+  const clients = perContender(() => localDynamoDBClient(endpoint));
+  const counters = perContender((contender) => countDynamoDB(clients[contender]));
 
-  const store = new DynamoDBStore({ client: idemkitClient!, tableName: tables.idemkit });
+  const store = new DynamoDBStore({ client: clients.idemkit, tableName: tables.idemkit });
   await store.createTable();
   await Promise.all([createIdTable(admin, tables.powertools), createIdTable(admin, tables.raw)]);
 
-  const contenders = dynamodbContenders(
-    { idemkit: idemkitClient!, powertools: powertoolsClient!, raw: rawClient! },
-    tables,
-    { idemkit: idemkitCounter, powertools: powertoolsCounter, raw: rawCounter },
-    store,
-  );
+  const contenders = dynamodbContenders(clients, tables, counters, store);
   const cacheContenders = [
-    idemkitContender('dynamodb', store, idemkitCounter, 'idemkit, localCache', 'each', true),
+    idemkitContender('dynamodb', store, counters.idemkit, 'idemkit, localCache', 'each', true),
     powertoolsContender(
       'dynamodb',
-      () => new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: powertoolsClient! }),
-      powertoolsCounter,
+      () => new DynamoDBPersistenceLayer({ tableName: tables.powertools, awsSdkV3Client: clients.powertools }),
+      counters.powertools,
       'bench-cache',
       true,
     ),
@@ -81,7 +74,7 @@ export async function dynamodbBench(endpoint: string): Promise<StoreBench> {
       ),
     async close() {
       await Promise.all(Object.values(tables).map((TableName) => admin.send(new DeleteTableCommand({ TableName }))));
-      for (const client of [admin, idemkitClient, powertoolsClient, rawClient]) client!.destroy();
+      for (const client of [admin, ...Object.values(clients)]) client.destroy();
     },
   };
 }
@@ -91,6 +84,11 @@ export interface PerContender<T> {
   idemkit: T;
   powertools: T;
   raw: T;
+}
+
+/** One `T` per contender, made by `make` from the contender's name. */
+export function perContender<T>(make: (contender: keyof PerContender<T>) => T): PerContender<T> {
+  return { idemkit: make('idemkit'), powertools: make('powertools'), raw: make('raw') };
 }
 
 /**
